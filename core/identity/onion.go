@@ -78,10 +78,12 @@ func ParseOnionAddress(s string) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(pub), nil
 }
 
-// ValidOnionKey reports whether pub is an Ed25519 public key that Tor
-// accepts as an onion service identity key (see ParseOnionAddress). It is
-// slow (a few milliseconds): call it on input, not in loops.
-func ValidOnionKey(pub ed25519.PublicKey) bool {
+// ValidPublicKey reports whether pub is the canonical encoding of an Ed25519
+// point of the prime-order subgroup other than the identity: the check Tor
+// applies to an onion service key (see ParseOnionAddress), and a sound one
+// for any public key received from elsewhere. It is slow (milliseconds):
+// call it on input, not in loops.
+func ValidPublicKey(pub ed25519.PublicKey) bool {
 	return len(pub) == ed25519.PublicKeySize && validPrimeOrderPoint(pub)
 }
 

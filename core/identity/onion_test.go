@@ -185,8 +185,8 @@ func TestParseOnionAddressErrors(t *testing.T) {
 			t.Errorf("ParseOnionAddress(%q) = %v, want %v", c.in, err, c.want)
 		}
 	}
-	if ValidOnionKey(torsioned) || ValidOnionKey(identityPoint) || !ValidOnionKey(pub) || ValidOnionKey(pub[:31]) {
-		t.Error("ValidOnionKey disagrees with ParseOnionAddress")
+	if ValidPublicKey(torsioned) || ValidPublicKey(identityPoint) || !ValidPublicKey(pub) || ValidPublicKey(pub[:31]) {
+		t.Error("ValidPublicKey disagrees with ParseOnionAddress")
 	}
 }
 
