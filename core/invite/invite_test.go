@@ -553,3 +553,44 @@ func TestNetworkID(t *testing.T) {
 		t.Fatal(n.String())
 	}
 }
+
+// The test vector of FORMAT.md.
+func TestFormatVector(t *testing.T) {
+	inv := fixedInvite("Alice", true, testNetwork)
+	k, pub := inv.ClientAuthKey(), inv.ClientAuthPublic()
+	got := map[string]string{
+		"did":      string(inv.DID()),
+		"onion":    inv.Onion(),
+		"expires":  fmt.Sprint(inv.Expires.Unix()),
+		"network":  inv.Network.String(),
+		"payload":  hex.EncodeToString(inv.Payload()),
+		"link":     inv.Link(),
+		"auth key": hex.EncodeToString(k[:]),
+		"auth pub": hex.EncodeToString(pub[:]),
+		"safety":   SafetyPhrase(inv.DID(), didOfSeed(3)),
+	}
+	want := map[string]string{
+		"did":      "did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX",
+		"onion":    "qe4xodvipulv6vvdkrtmgtd6ztfy3curwtxdpis56yhvxd6jwokbr4qd",
+		"expires":  "1899817766",
+		"network":  "7a8fc55e",
+		"payload":  "01018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394a0a1a2a3a4a5a6a7a8a9aaabacadaeaf713ceb267a8fc55e05416c69636562a1cca4",
+		"link":     "ARCHY://AEAYVCHD3V2AT4MV7VJNWLJ4XJOXFSTHBG7R3FASDPZXJCABWQHW6XEBHF3Q5KD5C5PVNI2UM3BUY7WMZOGYVENU5Y32EXPWB5NY7SNTSSQKDIVDUSS2NJ5IVGVKXLFNV2XXCPHLEZ5I7RK6AVAWY2LDMVRKDTFE",
+		"auth key": "f0cc2c88ad2145d8984a83d4b3b81b16df8e2facfc0cccfd354e1066859ca56b",
+		"auth pub": "104339b983f15666d010dc01d118501a5318509570547f6ecd04f31c3de64a0b",
+		"safety":   "bucket · pizza · finger · river",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %s, want %s", k, got[k], w)
+		}
+	}
+	// The payload layout, field by field.
+	p := inv.Payload()
+	sum := sha256.Sum256(p[:len(p)-4])
+	if p[0] != 1 || p[1] != 1 || !bytes.Equal(p[2:34], inv.DIDKey) || !bytes.Equal(p[34:66], inv.OnionKey) ||
+		!bytes.Equal(p[66:82], inv.Secret[:]) || binary.BigEndian.Uint32(p[82:86]) != uint32(inv.Expires.Unix()) ||
+		!bytes.Equal(p[86:90], inv.Network[:]) || p[90] != 5 || string(p[91:96]) != "Alice" || !bytes.Equal(p[96:], sum[:4]) {
+		t.Errorf("payload layout differs from FORMAT.md: %x", p)
+	}
+}
