@@ -25,7 +25,7 @@ var (
 	ErrOwnInvite = errors.New("this is your own invite — send it to the other person")
 	// ErrUsed: the inviter's store has seen this invite's secret before. The
 	// store decides that; the error lives here so every layer reports it alike.
-	ErrUsed = errors.New("this invite was already used — ask for a new one")
+	ErrUsed = errors.New("this invite was already used")
 
 	// ErrNoQRCode: DecodeImage found no readable QR code.
 	ErrNoQRCode = errors.New("no QR code found in this image")

@@ -391,7 +391,7 @@ func TestErrorMessagesArePlain(t *testing.T) {
 		}
 		seen[msg] = true
 	}
-	if ErrUsed.Error() != "this invite was already used — ask for a new one" {
+	if ErrUsed.Error() != "this invite was already used" {
 		t.Errorf("ErrUsed: %q", ErrUsed)
 	}
 	if !strings.HasPrefix(ErrOwnInvite.Error(), "this is your own invite — send it to the other person") {
