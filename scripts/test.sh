@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test against one private Tor network shared by the whole run.
+set -euo pipefail
+tags=${1:-embedtor}
+cd "$(dirname "$0")/.."
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
+net=$(mktemp -d "${TMPDIR:-/tmp}/archy-testnet.XXXXXX")
+cleanup() { bin/archy-testnet stop --dir "$net/net" || true; rm -rf "$net"; }
+trap cleanup EXIT
+bin/archy-testnet start --dir "$net/net" >/dev/null
+export ARCHY_TESTNET_DIR="$net/net"
+echo ">> go vet"
+go vet -tags "$tags" ./...
+echo ">> go test (private Tor network in $ARCHY_TESTNET_DIR)"
+go test -tags "$tags" -count=1 -timeout 45m ./... 2>&1 | tee "$net/test.log"
+status=${PIPESTATUS[0]}
+exit "$status"
