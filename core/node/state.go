@@ -1,0 +1,205 @@
+package node
+
+import (
+	"time"
+
+	"github.com/archy-desktop/archy-desktop/core/identity"
+	"github.com/archy-desktop/archy-desktop/core/store"
+)
+
+// TorPhase is where the node's connection to Tor stands, in the order a
+// person sees it: connecting (bootstrap %) → publishing → online.
+type TorPhase string
+
+const (
+	TorStarting      TorPhase = "starting"      // Tor is being started
+	TorBootstrapping TorPhase = "bootstrapping" // Percent/Summary say how far
+	TorStalled       TorPhase = "stalled"       // no progress for a while: offer bridges
+	TorPublishing    TorPhase = "publishing"    // Tor ready; our address is being published
+	TorOnline        TorPhase = "online"        // address published; Reachable once the self-check passed
+	TorStopped       TorPhase = "stopped"       // Tor is not running (Error says why, if it failed)
+)
+
+// TorState is the Tor part of State.
+type TorState struct {
+	Phase   TorPhase
+	Percent int    // bootstrap progress 0–100
+	Tag     string // Tor's phase tag, e.g. "loading_descriptors"
+	Summary string // Tor's phase summary, e.g. "Loading relay descriptors"
+	// Reachable: a self-check dialed our own onion through Tor and got an answer.
+	Reachable bool
+	Warning   string // latest Tor warning for people (e.g. obsolete version, clock skew)
+	Error     string
+	Version   string // running Tor's version, e.g. "0.4.9.11"
+	Provider  string // "embedded" or "exec"
+}
+
+// SyncPhase is a peer's sync progress, named phases rather than a bare %.
+type SyncPhase string
+
+const (
+	SyncIdle         SyncPhase = "idle"
+	SyncQueued       SyncPhase = "queued"
+	SyncConnecting   SyncPhase = "connecting"
+	SyncVerifying    SyncPhase = "verifying"
+	SyncReconciling  SyncPhase = "reconciling"
+	SyncTransferring SyncPhase = "transferring"
+	SyncSynced       SyncPhase = "synced"
+	SyncFailed       SyncPhase = "failed"
+	SyncPaused       SyncPhase = "paused"
+)
+
+// SyncState is one peer's sync progress.
+type SyncState struct {
+	Phase        SyncPhase
+	RecordsDone  int
+	RecordsTotal int
+	BytesDone    int64
+	BytesTotal   int64
+	LastSync     time.Time // last successful sync
+	NextSync     time.Time // when the next attempt is due
+	Error        string    // why the last attempt failed (Phase == SyncFailed)
+	Failures     int       // consecutive failures
+	FailingSince time.Time
+}
+
+// PeerState is what the UI shows of a paired peer.
+type PeerState struct {
+	DID         identity.DID
+	Name        string
+	Trust       store.Trust
+	Onion       string // full address; the UI shows it shortened
+	Verified    bool   // mutual verification over Tor completed
+	Online      bool   // answered within the last sync interval
+	LastSeen    time.Time
+	PairedAt    time.Time
+	Sync        SyncState
+	Snapshot    *Snapshot // the peer's latest state snapshot, if any
+	SafetyWords []string
+}
+
+// Snapshot is a node's state as it shares it with peers (Archipelago's
+// NodeStateSnapshot).
+type Snapshot struct {
+	Timestamp       time.Time  `json:"timestamp"`
+	NodeName        string     `json:"node_name"`
+	Version         string     `json:"version"`
+	Apps            []string   `json:"apps"`
+	CPUUsagePercent float64    `json:"cpu_usage_percent"`
+	MemUsedBytes    uint64     `json:"mem_used_bytes"`
+	MemTotalBytes   uint64     `json:"mem_total_bytes"`
+	DiskUsedBytes   uint64     `json:"disk_used_bytes"`
+	DiskTotalBytes  uint64     `json:"disk_total_bytes"`
+	UptimeSecs      uint64     `json:"uptime_secs"`
+	TorActive       bool       `json:"tor_active"`
+	FederatedPeers  []PeerHint `json:"federated_peers"`
+}
+
+// PeerHint is a trusted peer as listed in a snapshot.
+type PeerHint struct {
+	DID    identity.DID `json:"did"`
+	PubKey string       `json:"pubkey"`
+	Onion  string       `json:"onion"`
+	Name   string       `json:"name"`
+}
+
+// PendingState is a pairing that has not completed yet; it survives restarts
+// and retries by itself.
+type PendingState struct {
+	ID          string
+	Role        string // "joiner" or "inviter"
+	DID         identity.DID
+	Name        string
+	Stage       string // e.g. "joining", "verifying"
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	SafetyWords []string
+}
+
+// Suggestion is a peer learned from a trusted peer's snapshot: shown, never
+// added automatically, never re-exported.
+type Suggestion struct {
+	DID   identity.DID
+	Name  string
+	Onion string
+	Via   identity.DID // the trusted peer that listed it
+}
+
+// InviteInfo is an invite this node issued.
+type InviteInfo struct {
+	Link     string
+	QRPNG    []byte // level M
+	Expires  time.Time
+	Observer bool
+	// SafetyHint: the words appear once the other side pairs (they derive
+	// from both DIDs).
+}
+
+// InvitePreview is what a pasted or scanned invite says, before pairing.
+type InvitePreview struct {
+	Link        string
+	Name        string
+	DID         identity.DID
+	Observer    bool
+	Expires     time.Time
+	SafetyWords []string
+}
+
+// Overall sums up sync for the tray: "k of n peers synced, last sync t".
+type Overall struct {
+	SyncedPeers int
+	TotalPeers  int
+	Syncing     bool
+	Failing     int
+	LastSync    time.Time
+}
+
+// State is everything the UI shows. Every Event carries a fresh copy, so a
+// UI only ever renders the latest State (the ipn.Notify model).
+type State struct {
+	DID         identity.DID
+	Name        string
+	Onion       string
+	Network     string // "live" or a private network's id
+	AppVersion  string
+	Tor         TorState
+	Peers       []PeerState
+	Pending     []PendingState
+	Suggestions []Suggestion
+	SyncPaused  bool
+	Overall     Overall
+	Records     int
+	Started     time.Time
+}
+
+// EventKind says what changed; State always has the result.
+type EventKind string
+
+const (
+	EventState        EventKind = "state"         // anything in State changed
+	EventPaired       EventKind = "paired"        // a pairing completed (Peer, Message)
+	EventPairingError EventKind = "pairing-error" // a pairing attempt failed (Peer or Pending ID, Message)
+	EventPeerFailing  EventKind = "peer-failing"  // a peer has failed to sync for a long time (not for flapping)
+	EventTorWarning   EventKind = "tor-warning"   // Message: e.g. obsolete Tor
+	EventShowWindow   EventKind = "show-window"   // a second launch asked this instance to show itself
+	EventStopped      EventKind = "stopped"
+)
+
+// Event is one notification from the node.
+type Event struct {
+	Kind    EventKind
+	State   State
+	Peer    identity.DID
+	Message string
+	Time    time.Time
+}
+
+// RecordInfo describes a stored record for lists.
+type RecordInfo struct {
+	ID        string       `json:"id"`
+	Author    identity.DID `json:"author"`
+	Protocol  string       `json:"protocol"`
+	CreatedAt time.Time    `json:"created_at"`
+	Size      int          `json:"size"`
+}
