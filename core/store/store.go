@@ -1,5 +1,7 @@
 // Package store is the node's one embedded database (bbolt): peers, invites
-// we issued, pending pairings, tombstones of removed peers, and settings.
+// we issued, pending pairings, tombstones of removed peers, settings, and
+// (schema 2) signed records with their indexes, peers' state snapshots and
+// per-peer sync state.
 //
 // All access goes through transactions (Store.Update / Store.View); every
 // multi-step change belongs in one Update so it commits or rolls back as a
@@ -49,7 +51,15 @@ var (
 	bucketTombstones = []byte("tombstones")
 	bucketSettings   = []byte("settings")
 
-	keySchema = []byte("schema")
+	// Schema 2 (see records_sync.go).
+	bucketRecords         = []byte("records")
+	bucketRecordsAuthor   = []byte("records_by_author")
+	bucketRecordsProtocol = []byte("records_by_protocol")
+	bucketSnapshots       = []byte("snapshots")
+	bucketSyncState       = []byte("sync_state")
+
+	keySchema      = []byte("schema")
+	keyRecordCount = []byte("record_count")
 )
 
 // migration brings a database from schema version i to i+1, where i is its
@@ -61,6 +71,7 @@ type migration func(tx *bolt.Tx) error
 // code writes. Append only — never edit or reorder a released migration.
 var migrations = []migration{
 	migrateV1,
+	migrateV2,
 }
 
 // SchemaVersion is the schema version this code creates and understands.
@@ -72,6 +83,24 @@ func migrateV1(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %q: %w", b, err)
 		}
+	}
+	return nil
+}
+
+// v2: signed records (by id), their author and protocol indexes, the record
+// counter, peers' snapshots and per-peer sync state.
+func migrateV2(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketRecords, bucketRecordsAuthor, bucketRecordsProtocol, bucketSnapshots, bucketSyncState} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %q: %w", b, err)
+		}
+	}
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if meta.Get(keyRecordCount) == nil {
+		return meta.Put(keyRecordCount, binary.BigEndian.AppendUint64(nil, 0))
 	}
 	return nil
 }

@@ -153,8 +153,8 @@ func TestMigrationFromV0(t *testing.T) {
 	}
 	defer s.Close()
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		if v, _ := readSchema(tx); v != 1 {
-			t.Errorf("schema after migration = %d, want 1", v)
+		if v, _ := readSchema(tx); v != SchemaVersion() {
+			t.Errorf("schema after migration = %d, want %d", v, SchemaVersion())
 		}
 		for _, b := range [][]byte{bucketPeers, bucketInvites, bucketPending, bucketTombstones, bucketSettings} {
 			if tx.Bucket(b) == nil {
@@ -201,8 +201,8 @@ func TestMigrationIsAtomic(t *testing.T) {
 	}
 	defer s.Close()
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		if v, _ := readSchema(tx); v != 1 {
-			t.Errorf("schema = %d after failed migration, want 1", v)
+		if v, _ := readSchema(tx); v != uint64(len(saved)) {
+			t.Errorf("schema = %d after failed migration, want %d", v, len(saved))
 		}
 		if tx.Bucket([]byte("v2")) != nil {
 			t.Error("failed migration left its bucket behind")
