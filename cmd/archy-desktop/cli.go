@@ -100,6 +100,11 @@ func runCLI(g globalFlags, args []string) error {
 			did = identity.DID(rest[0])
 		}
 		return c.Do("POST", "/v1/sync", node.PeerRequest{DID: did}, nil)
+	case "name":
+		if len(rest) != 1 {
+			return errors.New("usage: archy-desktop name NEW-NAME")
+		}
+		return c.Do("POST", "/v1/name", map[string]string{"name": rest[0]}, nil)
 	case "pause", "resume":
 		return c.Do("POST", "/v1/pause", node.PauseRequest{Paused: cmd == "pause"}, nil)
 	case "records":

@@ -124,6 +124,7 @@ Commands:
   peers                                  list paired peers and pending pairings
   remove DID                             remove a peer for good
   trust DID trusted|observer             change a peer's trust level
+  name NEW-NAME                          rename this node
   sync [DID]                             sync now (one peer, or all)
   pause | resume                         pause or resume sync
   records add --protocol NAME FILE       sign and share a record

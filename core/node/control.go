@@ -86,6 +86,15 @@ func (n *Node) controlHandler() http.Handler {
 	}
 	handle("GET /v1/ping", func(*http.Request) (any, error) { return map[string]string{"did": string(n.DID())}, nil })
 	handle("GET /v1/status", func(*http.Request) (any, error) { return n.State(), nil })
+	handle("POST /v1/name", func(r *http.Request) (any, error) {
+		var req struct {
+			Name string `json:"name"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return struct{}{}, n.SetName(req.Name)
+	})
 	handle("POST /v1/show", func(*http.Request) (any, error) { n.ShowWindow(); return struct{}{}, nil })
 	handle("POST /v1/invite", func(r *http.Request) (any, error) {
 		var req InviteRequest

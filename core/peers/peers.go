@@ -47,6 +47,7 @@ const (
 const (
 	StageJoining   = "joining"   // joiner: presenting the invite to the inviter
 	StageVerifying = "verifying" // both: dialing the other's onion to check node.did
+	StageFailed    = "failed"    // gave up for a reason no retry can change (LastError); shown until dismissed
 )
 
 // Retry schedule of pending pairings and leave notices.
@@ -287,7 +288,7 @@ func (m *Manager) Join(link string) (string, error) {
 		if p, err := tx.GetPeer(did); err == nil && p.Verified {
 			return fmt.Errorf("you are already paired with %s", p.Name)
 		}
-		if _, err := tx.GetPending(id); err == nil {
+		if old, err := tx.GetPending(id); err == nil && old.Stage != StageFailed {
 			return fmt.Errorf("a pairing with %s is already under way", inv.Name)
 		}
 		return tx.PutPending(&store.Pending{
@@ -772,6 +773,9 @@ func (m *Manager) runDue(ctx context.Context) time.Time {
 	}
 	var wg sync.WaitGroup
 	for _, p := range pending {
+		if p.Stage == StageFailed {
+			continue
+		}
 		if p.NextAttempt.After(now) {
 			later(p.NextAttempt)
 			continue
@@ -800,7 +804,9 @@ func (m *Manager) runDue(ctx context.Context) time.Time {
 		return nil
 	})
 	for _, p := range pending {
-		later(p.NextAttempt)
+		if p.Stage != StageFailed {
+			later(p.NextAttempt)
+		}
 	}
 	for _, t := range tombs {
 		if !t.Notified && len(t.DialKey) == 32 {
@@ -865,12 +871,13 @@ func (m *Manager) attempt(ctx context.Context, p *store.Pending) {
 		if gerr != nil {
 			return nil // cancelled meanwhile
 		}
-		if isPerm {
-			return tx.DeletePending(p.ID)
-		}
 		cur.Attempts++
 		cur.LastError = err.Error()
-		cur.NextAttempt = m.cfg.Now().Add(Backoff(cur.Attempts))
+		if isPerm {
+			cur.Stage, cur.NextAttempt = StageFailed, time.Time{}
+		} else {
+			cur.NextAttempt = m.cfg.Now().Add(Backoff(cur.Attempts))
+		}
 		return tx.PutPending(cur)
 	})
 	if isPerm {

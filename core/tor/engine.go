@@ -130,6 +130,10 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		conf.ProcessCreator = libtor.Creator{}
 		conf.UseEmbeddedControlConn = true
+		// Signals belong to the Go program: Tor's own handlers would take
+		// SIGTERM/SIGINT (and shut Tor down behind our back) and the process
+		// would not stop.
+		conf.ExtraArgs = append(conf.ExtraArgs, "--__DisableSignalHandlers", "1")
 	case Exec:
 		path := cfg.TorPath
 		if path == "" {

@@ -72,21 +72,21 @@ func needEmbedded(t *testing.T) {
 	}
 }
 
-func testLog(t *testing.T) *logrus.Entry {
+func testLog(t testing.TB) *logrus.Entry {
 	l := logrus.New()
 	l.SetLevel(logrus.InfoLevel)
 	l.SetOutput(tWriter{t})
 	return logrus.NewEntry(l)
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
 
-func newClientKey(t *testing.T) (priv, pub [32]byte) {
+func newClientKey(t testing.TB) (priv, pub [32]byte) {
 	t.Helper()
 	if _, err := rand.Read(priv[:]); err != nil {
 		t.Fatal(err)
@@ -112,11 +112,20 @@ func onionHelper() int {
 		return fail(err)
 	}
 	ctx := context.Background()
-	e, err := tor.Start(ctx, tor.Config{DataDir: os.Getenv("ARCHY_DATA_DIR"), Network: nw, Provider: tor.Embedded})
+	provider := tor.Provider(os.Getenv("ARCHY_PROVIDER"))
+	if provider == "" {
+		provider = tor.Embedded
+	}
+	e, err := tor.Start(ctx, tor.Config{DataDir: os.Getenv("ARCHY_DATA_DIR"), Network: nw, Provider: provider})
 	if err != nil {
 		return fail(err)
 	}
 	defer e.Close()
+	go func() {
+		if e.WaitReady(ctx) == nil {
+			fmt.Println("READY")
+		}
+	}()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)
@@ -161,10 +170,11 @@ type helper struct {
 	lines   chan string
 }
 
-func startHelper(t *testing.T, keyFile, dataDir string, clientPub [32]byte) *helper {
+func startHelper(t testing.TB, keyFile, dataDir string, clientPub [32]byte, extraEnv ...string) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "ARCHY_NET_FILE="+network.NetworkFile,
+	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Env = append(cmd.Env, helperEnv+"=1", "ARCHY_NET_FILE="+network.NetworkFile,
 		"ARCHY_KEY_FILE="+keyFile, "ARCHY_DATA_DIR="+dataDir, fmt.Sprintf("ARCHY_CLIENT_PUB=%x", clientPub))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -191,7 +201,7 @@ func startHelper(t *testing.T, keyFile, dataDir string, clientPub [32]byte) *hel
 	return h
 }
 
-func (h *helper) expect(t *testing.T, prefix string) string {
+func (h *helper) expect(t testing.TB, prefix string) string {
 	t.Helper()
 	timeout := time.After(4 * time.Minute)
 	for {
@@ -229,7 +239,7 @@ func (h *helper) stop() {
 
 // fetch GETs http://addr.onion/ through e, retrying while the descriptor or
 // the introduction points are not there yet.
-func fetch(t *testing.T, e *tor.Engine, addr string) string {
+func fetch(t testing.TB, e *tor.Engine, addr string) string {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, a string) (net.Conn, error) { return e.Dial(ctx, a, "test") },
