@@ -1,7 +1,7 @@
 // Package invite makes and reads Archy invites: compact, versioned
 // "ARCHY://…" links (and their QR codes) that carry the inviter's did:key,
 // the key of its onion service, a single-use secret and an expiry. See
-// FORMAT.md beside this file for the exact encoding.
+// docs/PROTOCOL.md for the exact encoding.
 package invite
 
 import (

@@ -554,7 +554,7 @@ func TestNetworkID(t *testing.T) {
 	}
 }
 
-// The test vector of FORMAT.md.
+// The test vector of docs/PROTOCOL.md.
 func TestFormatVector(t *testing.T) {
 	inv := fixedInvite("Alice", true, testNetwork)
 	k, pub := inv.ClientAuthKey(), inv.ClientAuthPublic()
@@ -591,6 +591,6 @@ func TestFormatVector(t *testing.T) {
 	if p[0] != 1 || p[1] != 1 || !bytes.Equal(p[2:34], inv.DIDKey) || !bytes.Equal(p[34:66], inv.OnionKey) ||
 		!bytes.Equal(p[66:82], inv.Secret[:]) || binary.BigEndian.Uint32(p[82:86]) != uint32(inv.Expires.Unix()) ||
 		!bytes.Equal(p[86:90], inv.Network[:]) || p[90] != 5 || string(p[91:96]) != "Alice" || !bytes.Equal(p[96:], sum[:4]) {
-		t.Errorf("payload layout differs from FORMAT.md: %x", p)
+		t.Errorf("payload layout differs from docs/PROTOCOL.md: %x", p)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // case-insensitive, and Parse accepts any case.
 const Scheme = "ARCHY://"
 
-// Layout of a version 1 payload (see FORMAT.md).
+// Layout of a version 1 payload (see docs/PROTOCOL.md).
 const (
 	offVersion  = 0
 	offFlags    = 1
@@ -55,7 +55,7 @@ func checksum(payload []byte) []byte {
 }
 
 // Payload is the binary form of the invite with its checksum: what Link
-// encodes in base32 (see FORMAT.md). It always writes format Version,
+// encodes in base32 (see docs/PROTOCOL.md). It always writes format Version,
 // whatever i.Version says.
 func (i *Invite) Payload() []byte {
 	name := CleanName(i.Name)

@@ -14,7 +14,7 @@
 //
 // where "params bytes" are the exact bytes of the request's "params" member
 // as sent (empty if the member is absent). Binding the callee's DID stops a
-// request to one node being replayed to another. See ERRORS.md for the
+// request to one node being replayed to another. See docs/PROTOCOL.md for the
 // verification order and the error codes.
 package rpc
 

@@ -7,7 +7,7 @@ import (
 
 // Error codes. -32700..-32603 are JSON-RPC 2.0's own; -32001..-32099 are
 // Archy's (JSON-RPC reserves -32000..-32099 for implementation-defined server
-// errors). See ERRORS.md.
+// errors). See docs/PROTOCOL.md.
 const (
 	CodeParseError     = -32700
 	CodeInvalidRequest = -32600
