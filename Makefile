@@ -64,3 +64,6 @@ clean:
 ## distclean: also forget the cached Tor build
 distclean: clean
 	rm -rf $(TOR_DIR)
+
+# Packaging and desktop integration (make package, install, uninstall).
+-include packaging/package.mk
