@@ -8,8 +8,13 @@ import (
 
 func TestEveryIconAtEverySize(t *testing.T) {
 	for _, name := range Names {
-		if b, err := SVG(name); err != nil || !bytes.Contains(b, []byte("<svg")) {
+		b, err := SVG(name)
+		if err != nil || !bytes.Contains(b, []byte("<svg")) {
 			t.Errorf("SVG(%q): %v", name, err)
+		}
+		// Fyne's SVG renderer does not scale stroke widths: fills only.
+		if bytes.Contains(b, []byte("stroke")) || bytes.Contains(b, []byte("<g")) {
+			t.Errorf("%s.svg uses strokes or groups; draw.py draws fills only", name)
 		}
 		for _, size := range Sizes {
 			b, err := PNG(name, size)
