@@ -818,13 +818,16 @@ func (m *Manager) runDue(ctx context.Context) time.Time {
 
 // Backoff is the delay before retry number attempts (1-based): exponential
 // from RetryBase, capped at RetryCap, with ±20 % jitter.
-func Backoff(attempts int) time.Duration {
-	d := RetryBase
-	for i := 1; i < attempts && d < RetryCap; i++ {
+func Backoff(attempts int) time.Duration { return BackoffWith(RetryBase, RetryCap, attempts) }
+
+// BackoffWith is Backoff with an explicit base and cap.
+func BackoffWith(base, limit time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < limit; i++ {
 		d *= 2
 	}
-	if d > RetryCap {
-		d = RetryCap
+	if d > limit {
+		d = limit
 	}
 	jitter := 0.8 + 0.4*mrand.Float64()
 	return time.Duration(float64(d) * jitter)
