@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,15 +104,31 @@ func onionFor(name string) string {
 }
 
 func (nw *network) node(name string, opts ...nodeOpt) *node {
-	t := nw.t
-	t.Helper()
+	nw.t.Helper()
 	_, key, err := ed25519.GenerateKey(nil)
 	if err != nil {
-		t.Fatal(err)
+		nw.t.Fatal(err)
 	}
+	return nw.nodeWith(name, key, "", opts...)
+}
+
+// nodeWith makes a node with the given key whose database starts as a copy
+// of seedFile (if not empty).
+func (nw *network) nodeWith(name string, key ed25519.PrivateKey, seedFile string, opts ...nodeOpt) *node {
+	t := nw.t
+	t.Helper()
 	n := &node{name: name, net: nw, key: key, did: identity.DIDFromPublicKey(key.Public().(ed25519.PublicKey)),
 		onion: onionFor(name), wire: &byteCounter{}, events: map[identity.DID][]Progress{}}
 	n.path = filepath.Join(t.TempDir(), name+".db")
+	if seedFile != "" {
+		b, err := os.ReadFile(seedFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(n.path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n.open(opts...)
 	nw.mu.Lock()
 	nw.nodes[n.did] = n
