@@ -259,6 +259,21 @@ type recApp struct {
 	mu    sync.Mutex
 	notes []*fyne.Notification
 	quits int
+	win   *recWindow
+}
+
+// recWindow records whether the window is shown.
+type recWindow struct {
+	fyne.Window
+	visible bool
+}
+
+func (w *recWindow) Show() { w.visible = true; w.Window.Show() }
+func (w *recWindow) Hide() { w.visible = false; w.Window.Hide() }
+
+func (a *recApp) NewWindow(title string) fyne.Window {
+	a.win = &recWindow{Window: a.App.NewWindow(title)}
+	return a.win
 }
 
 func (a *recApp) SendNotification(n *fyne.Notification) {

@@ -582,6 +582,9 @@ func (r *peerRow) set(p node.PeerState, now time.Time) bool {
 	} else {
 		trust = "offline · " + trust
 	}
+	if !p.Verified {
+		trust += " · not verified yet"
+	}
 	setLabel(r.trust, trust)
 	l := PeerLineFor(p, now)
 	setLabel(r.status, l.Status)

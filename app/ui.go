@@ -375,6 +375,13 @@ func (u *UI) peerName(did identity.DID) string {
 func (u *UI) apply(st node.State) {
 	u.state, u.haveState = st, true
 	now := u.now()
+	title := "Archy"
+	if st.Name != "" {
+		title = "Archy — " + st.Name
+	}
+	if u.win.Title() != title {
+		u.win.SetTitle(title)
+	}
 	u.header.update(st)
 	u.card.update(st)
 	u.peers.update(st, now)

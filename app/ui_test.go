@@ -198,6 +198,9 @@ func TestPeerRowFollowsSyncEvents(t *testing.T) {
 		}
 	}
 	check("idle", "Last sync 3 min ago · next sync in 2 min", "", false)
+	if got := h.ui.win.Title(); got != "Archy — Maria's laptop" {
+		t.Errorf("window title = %q", got)
+	}
 	if row.name.Text != "Bob" || row.trust.Text != "online · trusted" || !row.dot.on {
 		t.Errorf("name=%q trust=%q online=%v", row.name.Text, row.trust.Text, row.dot.on)
 	}
@@ -453,8 +456,8 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	// Closing the window hides it to the tray (and says so once).
 	h.ui.win.Show()
 	h.ui.closeWindow()
-	if h.app.quits != 0 {
-		t.Error("closing the window quit although there is a tray")
+	if h.app.quits != 0 || h.app.win.visible {
+		t.Errorf("closing the window: quits=%d visible=%v, want it hidden in the tray", h.app.quits, h.app.win.visible)
 	}
 	h.ui.closeWindow()
 	if n := len(h.app.notifications()); n != 1 {
@@ -462,6 +465,9 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	// A second launch shows the window.
 	h.send(node.EventShowWindow, st, "", "")
+	if !h.app.win.visible {
+		t.Error("EventShowWindow did not show the window")
+	}
 	// Quit from the tray quits.
 	tr.menu.Items[len(tr.menu.Items)-1].Action()
 	if h.app.quits != 1 {
@@ -703,4 +709,25 @@ func findButton(c fyne.Canvas, text string) *widget.Button {
 		walk(c.Content())
 	}
 	return found
+}
+
+func TestStartHidden(t *testing.T) {
+	h := newHarness(t, harnessOpts{tray: true, opts: Options{StartHidden: true}})
+	h.ui.Run() // the test app's Run returns at once
+	if h.app.win.visible {
+		t.Error("window shown although starting hidden in the tray")
+	}
+	// Without a tray there would be no way back to the window: show it.
+	h = newHarness(t, harnessOpts{opts: Options{StartHidden: true}})
+	h.ui.Run()
+	if !h.app.win.visible {
+		t.Error("window hidden although there is no tray")
+	}
+	// The preference does the same as the option.
+	h = newHarness(t, harnessOpts{tray: true})
+	h.ui.prefs.SetBool(PrefStartHidden, true)
+	h.ui.Run()
+	if h.app.win.visible {
+		t.Error("window shown although the start-hidden preference is on")
+	}
 }
