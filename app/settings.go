@@ -460,22 +460,28 @@ func (l *logsView) export() {
 		if err != nil || w == nil {
 			return
 		}
-		path := w.URI().Path()
-		u.backgroundErr("export diagnostics", func() error {
-			err := u.b.ExportDiagnostics(w)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		}, func(err error) {
-			if err != nil {
-				dialog.ShowInformation("Export failed", "Could not write the diagnostics: "+sentence(err.Error()), u.win)
-				return
-			}
-			dialog.ShowInformation("Diagnostics saved", "Saved to "+path+".\nKeys, invite secrets and peer addresses are left out, so you can attach it to a bug report.", u.win)
-		})
+		l.exportTo(w)
 	}, u.win)
 	d.SetFileName("archy-diagnostics-" + u.now().Format("2006-01-02-1504") + ".json")
 	d.Resize(fyne.NewSize(720, 520))
 	d.Show()
+}
+
+// exportTo writes the backend's diagnostics to w (off the UI thread).
+func (l *logsView) exportTo(w fyne.URIWriteCloser) {
+	u := l.u
+	path := w.URI().Path()
+	u.backgroundErr("export diagnostics", func() error {
+		err := u.b.ExportDiagnostics(w)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			dialog.ShowInformation("Export failed", "Could not write the diagnostics: "+sentence(err.Error()), u.win)
+			return
+		}
+		dialog.ShowInformation("Diagnostics saved", "Saved to "+path+".\nKeys, invite secrets and peer addresses are left out, so you can attach it to a bug report.", u.win)
+	})
 }

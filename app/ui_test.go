@@ -601,6 +601,24 @@ func TestLogViewScrubsAndExports(t *testing.T) {
 	}
 }
 
+func TestExportDiagnostics(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	path := filepath.Join(t.TempDir(), "diag.json")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ui.logs.exportTo(w)
+	h.waitFor("the export", func() bool { return findButton(h.ui.win.Canvas(), "OK") != nil })
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != `{"diagnostics":true}` {
+		t.Errorf("file = %q, %v", b, err)
+	}
+	if !strings.Contains(test.RenderToMarkup(h.ui.win.Canvas()), "Diagnostics saved") {
+		t.Error("no confirmation shown")
+	}
+}
+
 func TestMainWindowScreenshots(t *testing.T) {
 	dir := screenshotDir(t)
 	for _, th := range []string{"light", "dark"} {
