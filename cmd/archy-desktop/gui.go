@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/archy-desktop/archy-desktop/app"
+	"github.com/archy-desktop/archy-desktop/app/autostart"
 	"github.com/archy-desktop/archy-desktop/core/node"
 	"github.com/archy-desktop/archy-desktop/core/tor"
 )
@@ -29,6 +30,8 @@ func init() {
 			Commit:      commit,
 			TorVersion:  tor.EmbeddedVersion(),
 			Log:         logrus.StandardLogger(),
+			// The Settings toggle writes the start-at-login entry.
+			StartAtLogin: autostart.Set,
 		})
 	}
 }
@@ -62,6 +65,13 @@ func runGUI(b app.Backend, opts app.Options) error {
 		}
 	}
 	a := fyneapp.NewWithID(appID)
+	if opts.StartAtLogin != nil {
+		// The entry may have changed behind the app's back (the CLI's
+		// "autostart off", the desktop's startup settings): show the truth.
+		if on, err := autostart.Enabled(); err == nil {
+			a.Preferences().SetBool(app.PrefStartAtLogin, on)
+		}
+	}
 	app.New(a, b, opts).Run()
 	return nil
 }
