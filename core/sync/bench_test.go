@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,9 +79,11 @@ func TestSyncBenchTable(t *testing.T) {
 		// built once per change): the measured sync is the protocol, not the
 		// first bbolt scan.
 		for _, x := range []*node{a, b} {
+			start := time.Now()
 			if _, err := x.eng.itemSetFor([]identity.DID{a.did, b.did}); err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("%s: reconciliation set of %d records built in %v", x.name, n, time.Since(start).Round(time.Millisecond))
 		}
 
 		row := benchRow{d: d, n: n}
@@ -96,6 +99,14 @@ func TestSyncBenchTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		row.negTime = time.Since(start)
+		if d == 0 {
+			for m, s := range per {
+				t.Logf("no-change sync: %s %d bytes on the wire", m, s.bytes)
+			}
+			snap, _ := a.eng.snapshotFor(&store.Peer{DID: b.did, Trust: store.Trusted})
+			js, _ := json.Marshal(snap)
+			t.Logf("no-change sync: one snapshot is %d bytes of JSON", len(js))
+		}
 		row.requests = b.requests.Load()
 		for m, s := range per {
 			switch m {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archy-desktop/archy-desktop/core/identity"
 	"github.com/archy-desktop/archy-desktop/core/rpc"
 	"github.com/archy-desktop/archy-desktop/core/store"
 )
@@ -308,6 +309,34 @@ func TestSnapshotsNewestWinsAndListOnlyTrustedPeers(t *testing.T) {
 	a.sync(t, b)
 	if s, _ := b.eng.PeerSnapshot(a.did); s.Timestamp.After(time.Now().Add(10 * time.Minute)) {
 		t.Error("a snapshot dated an hour ahead was stored")
+	}
+}
+
+// A newer node may add snapshot fields; federation.sync must still work.
+func TestSyncAcceptsUnknownSnapshotFields(t *testing.T) {
+	nw := newNetwork(t)
+	a, b := nw.node("alice"), nw.node("bob")
+	pair(t, a, b, store.Trusted, store.Trusted)
+	set, err := a.eng.itemSetFor([]identity.DID{a.did, b.did})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]any{
+		"snapshot": map[string]any{"timestamp": time.Now(), "node_name": "alice", "gpu_usage_percent": 12, "federated_peers": []any{}},
+		"authors":  []identity.DID{a.did, b.did},
+		"msg":      set.startMsg(),
+	}
+	var res SyncResult
+	if err := RPCSession(a.client(), b.hs.URL, b.did).Call(context.Background(), MethodSync, params, &res); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.eng.PeerSnapshot(a.did); s == nil || s.NodeName != "alice" {
+		t.Errorf("snapshot with an unknown field not stored: %+v", s)
+	}
+	// Unknown top-level params are still refused.
+	params["extra"] = 1
+	if err := RPCSession(a.client(), b.hs.URL, b.did).Call(context.Background(), MethodSync, params, &res); !errors.Is(err, rpc.ErrInvalidParams) {
+		t.Errorf("unknown param: %v", err)
 	}
 }
 

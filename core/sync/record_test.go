@@ -59,6 +59,12 @@ func TestRecordVector(t *testing.T) {
 	if err := r.Verify(); err != nil {
 		t.Fatal(err)
 	}
+	// The wire form as PROTOCOL.md shows it.
+	wire := `{"author":"did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX","protocol":"note","created_at":1733356800123,` +
+		`"payload":"aGVsbG8=","sig":"2N83B/ePJohtMYnw7RsGzhB1HRVxdSEDdNCIukZeFI6VT5Suu3qrt8DN8WURMSJezaqqfRGAMbmNhWVz4ZcFCA=="}`
+	if js, _ := json.Marshal(r); string(js) != wire {
+		t.Errorf("wire form\n got %s\nwant %s", js, wire)
+	}
 }
 
 func TestRecordRoundTrips(t *testing.T) {

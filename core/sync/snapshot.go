@@ -37,6 +37,19 @@ type Snapshot struct {
 	FederatedPeers  []PeerHint `json:"federated_peers"`
 }
 
+// UnmarshalJSON decodes a snapshot leniently: members it does not know are
+// ignored even inside params decoded with DisallowUnknownFields, so newer
+// nodes may add fields.
+func (s *Snapshot) UnmarshalJSON(b []byte) error {
+	type plain Snapshot
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = Snapshot(p)
+	return nil
+}
+
 // PeerHint is a trusted peer as listed in a snapshot.
 type PeerHint struct {
 	DID    identity.DID `json:"did"`
