@@ -403,7 +403,7 @@ func newPeersView(u *UI) *peersView {
 	v := &peersView{u: u, rows: map[identity.DID]*peerRow{}, pending: map[string]*pendingRow{}}
 	add := widget.NewButtonWithIcon("Add a peer…", theme.ContentAddIcon(), func() { u.openPairDialog() })
 	add.Importance = widget.HighImportance
-	syncAll := widget.NewButtonWithIcon("Sync all", iconSync, func() { u.syncNow("") })
+	syncAll := widget.NewButtonWithIcon("Sync all", theme.ViewRefreshIcon(), func() { u.syncNow("") })
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(syncAll, add), sectionTitle("Peers"))
 	v.empty = wrapLabel("No peers yet. Send your invite to someone, or use “Add a peer…” with an invite you received.")
 	v.pendTitle = boldLabel("Pairing in progress")
@@ -561,8 +561,8 @@ func newPeerRow(u *UI, did identity.DID) *peerRow {
 	r.errText = wrapLabel("")
 	r.errText.Importance = widget.DangerImportance
 	r.errText.Hide()
-	r.syncBtn = widget.NewButtonWithIcon("Sync now", iconSync, func() { u.syncNow(r.did) })
-	r.moreBtn = widget.NewButtonWithIcon("", iconMore, r.showMenu)
+	r.syncBtn = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), func() { u.syncNow(r.did) })
+	r.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), r.showMenu)
 	r.moreBtn.Importance = widget.LowImportance
 	top := container.NewBorder(nil, nil, r.dot, container.NewHBox(r.syncBtn, r.moreBtn),
 		container.NewBorder(nil, nil, nil, r.trust, r.name))

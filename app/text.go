@@ -72,13 +72,42 @@ func HeaderFor(t node.TorState) Header {
 	default:
 		h = Header{Title: "Tor: " + string(t.Phase), Level: LevelWorking}
 	}
-	if t.Warning != "" {
-		h.Detail = "Tor says: " + sentence(t.Warning)
-		if h.Level != LevelOff {
+	if w, attention := torWarning(t.Warning); w != "" {
+		h.Detail = w
+		if attention && h.Level != LevelOff {
 			h.Level = LevelAttention
 		}
 	}
 	return h
+}
+
+// torReasons are Tor's connection-failure reason codes (control-spec
+// "OR connection status"), which Tor also reports as bootstrap problems.
+var torReasons = map[string]string{
+	"DONE":           "a relay closed the connection",
+	"CONNECTREFUSED": "a relay refused the connection",
+	"IDENTITY":       "a relay was not the one expected",
+	"CONNECTRESET":   "the connection was reset",
+	"TIMEOUT":        "a connection timed out",
+	"NOROUTE":        "this computer has no route to the network",
+	"IOERROR":        "a network error",
+	"RESOURCELIMIT":  "this computer ran out of connections",
+	"MISC":           "a connection failed",
+	"PT_MISSING":     "the bridge's transport program is missing",
+}
+
+// torWarning words a Tor warning for people. A bare reason code from a
+// bootstrap hiccup is not something to act on (Tor retries; a lasting
+// problem shows as a stalled bootstrap), so it does not ask for attention.
+func torWarning(w string) (text string, attention bool) {
+	w = strings.TrimSpace(w)
+	if w == "" {
+		return "", false
+	}
+	if r, ok := torReasons[strings.ToUpper(w)]; ok {
+		return "Tor had trouble: " + r + ". It keeps trying.", false
+	}
+	return "Tor says: " + sentence(w), true
 }
 
 func percentWithSummary(t node.TorState) string {
@@ -323,6 +352,11 @@ func InviteErrorText(err error) string {
 	return sentence(err.Error())
 }
 
+func warningNeedsAttention(w string) bool {
+	_, attention := torWarning(w)
+	return attention
+}
+
 // TrayIcon is the tray icon for a state.
 type TrayIcon int
 
@@ -360,7 +394,7 @@ func TrayStatus(st node.State) (line string, icon TrayIcon) {
 		return "Tor connection stuck — open Archy", TrayAttention
 	case t.Phase == node.TorStopped && t.Error != "":
 		return "Tor stopped — open Archy", TrayAttention
-	case t.Warning != "" && t.Phase != node.TorStopped:
+	case t.Phase != node.TorStopped && warningNeedsAttention(t.Warning):
 		return "Tor needs attention — open Archy", TrayAttention
 	case t.Phase == node.TorStopped:
 		return "Offline", TrayPaused

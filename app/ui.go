@@ -18,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/theme"
 	"github.com/sirupsen/logrus"
 
 	"github.com/archy-desktop/archy-desktop/assets"
@@ -428,9 +427,3 @@ func (u *UI) dropped(_ fyne.Position, uris []fyne.URI) {
 		return
 	}
 }
-
-// Theme-dependent icons used by several views.
-var (
-	iconSync = theme.ViewRefreshIcon()
-	iconMore = theme.MoreVerticalIcon()
-)

@@ -321,6 +321,7 @@ func TestStatusHeaderThroughTorPhases(t *testing.T) {
 		{node.TorState{Phase: node.TorOnline}, "Online — checking that others can reach you…", false, assets.TrayStarting, "Your address is published"},
 		{node.TorState{Phase: node.TorOnline, Reachable: true}, "Online — reachable", false, assets.TrayOnline, "Your peers can reach"},
 		{node.TorState{Phase: node.TorOnline, Reachable: true, Warning: "this version of Tor is obsolete"}, "Online — reachable", false, assets.TrayAttention, "Tor says: This version of Tor is obsolete."},
+		{node.TorState{Phase: node.TorBootstrapping, Percent: 14, Summary: "Handshaking with a relay", Warning: "DONE"}, "Connecting to Tor… 14 % (Handshaking with a relay)", false, assets.TrayStarting, "Tor had trouble: a relay closed the connection. It keeps trying."},
 		{node.TorState{Phase: node.TorStopped, Error: "tor exited: could not bind port"}, "Tor stopped", false, assets.TrayAttention, "Tor exited: could not bind port."},
 		{node.TorState{Phase: node.TorStopped}, "Offline", false, assets.TrayPaused, "Tor is not running."},
 	}
@@ -374,6 +375,7 @@ func TestTrayStatusAndIcon(t *testing.T) {
 		{node.State{Tor: online, Overall: node.Overall{SyncedPeers: 1, TotalPeers: 3, Syncing: true}}, "Syncing · 1 of 3 peers synced", TraySyncing},
 		{node.State{Tor: online, SyncPaused: true, Overall: peers(3, 3, 0)}, "Sync paused · 3 of 3 peers synced", TrayPaused},
 		{node.State{Tor: node.TorState{Phase: node.TorOnline, Reachable: true, Warning: "obsolete"}}, "Tor needs attention — open Archy", TrayAttention},
+		{node.State{Tor: node.TorState{Phase: node.TorBootstrapping, Percent: 14, Warning: "DONE"}}, "Connecting to Tor… 14 %", TrayStarting},
 		{node.State{Tor: node.TorState{Phase: node.TorStopped, Error: "crashed"}}, "Tor stopped — open Archy", TrayAttention},
 		{node.State{Tor: node.TorState{Phase: node.TorStopped}}, "Offline", TrayPaused},
 	}
