@@ -532,7 +532,26 @@ func (e *Engine) persist(st *store.SyncState) {
 	}
 }
 
-// interval is Interval jittered uniformly by ±10 %.
+// SetInterval changes the interval between syncs with each peer (d ≤ 0:
+// DefaultInterval). Peers due later than one new interval from now are
+// rescheduled to it.
+func (e *Engine) SetInterval(d time.Duration) {
+	if d <= 0 {
+		d = DefaultInterval
+	}
+	e.mu.Lock()
+	e.cfg.Interval = d
+	latest := e.cfg.Now().Add(e.interval())
+	for _, ps := range e.peers {
+		if ps.prog.Failures == 0 && ps.prog.NextSync.After(latest) {
+			ps.prog.NextSync = latest
+		}
+	}
+	e.mu.Unlock()
+	e.kick()
+}
+
+// interval is Interval jittered uniformly by ±10 %. Call with e.mu held.
 func (e *Engine) interval() time.Duration {
 	return time.Duration(float64(e.cfg.Interval) * (0.9 + 0.2*e.cfg.Rand()))
 }

@@ -615,6 +615,24 @@ func TestPauseSyncNowAndRemove(t *testing.T) {
 	}
 }
 
+func TestSetIntervalReschedules(t *testing.T) {
+	nw := newNetwork(t)
+	a, b := nw.node("alice", func(c *Config) { c.Interval = 24 * time.Hour }), nw.node("bob")
+	pair(t, a, b, store.Trusted, store.Trusted)
+	a.sync(t, b)
+	if next := time.Until(a.eng.Progress(b.did).NextSync); next < 20*time.Hour {
+		t.Fatalf("next sync in %v with a 24 h interval", next)
+	}
+	a.eng.SetInterval(time.Minute)
+	if next := time.Until(a.eng.Progress(b.did).NextSync); next > 70*time.Second || next < 50*time.Second {
+		t.Errorf("next sync in %v after SetInterval(1 min)", next)
+	}
+	a.sync(t, b)
+	if next := time.Until(a.eng.Progress(b.did).NextSync); next > 70*time.Second {
+		t.Errorf("next sync in %v after a sync with a 1 min interval", next)
+	}
+}
+
 // Three engines running their schedulers at once, with short intervals,
 // converge (and -race watches them).
 func TestThreeRunningEnginesConverge(t *testing.T) {
