@@ -59,8 +59,14 @@ fi
 say "fyne package -os linux ($("$FYNE" version 2>/dev/null | head -1))"
 fyne_work=$(mktemp -d "${TMPDIR:-/tmp}/archy-fyne.XXXXXX")
 trap 'rm -rf "$fyne_work"' EXIT
-(cd "$fyne_work" && "$FYNE" package -os linux --release --src "$OLDPWD" \
-  --exe "$OLDPWD/$build/archy-desktop" >/dev/null)
+# Fyne's tool rewrites FyneApp.toml after packaging (Build++, comments
+# dropped), so it gets a copy: a source folder with FyneApp.toml and a stub
+# main package (it insists on finding Go code), the icon given absolute.
+mkdir "$fyne_work/src"
+cp FyneApp.toml "$fyne_work/src/"
+printf 'package main\n\nfunc main() {}\n' > "$fyne_work/src/main.go"
+(cd "$fyne_work" && "$FYNE" package -os linux --release --src "$fyne_work/src" \
+  --icon "$OLDPWD/$icon" --exe "$OLDPWD/$build/archy-desktop" >/dev/null)
 fyne_tar=$(find "$fyne_work" -maxdepth 1 -name '*.tar.xz' | head -1)
 [ -n "$fyne_tar" ] || die "fyne package made no archive"
 mkdir "$fyne_work/x" && tar -xJf "$fyne_tar" -C "$fyne_work/x"
