@@ -42,6 +42,7 @@ type Backend interface {
 	// SyncNow syncs one peer now, or every peer when did is "".
 	SyncNow(did identity.DID)
 	SetSyncPaused(paused bool)
+	SyncInterval() time.Duration
 	SetSyncInterval(d time.Duration) error
 
 	// SetBridges stores bridge lines and restarts Tor with them; ResetTor

@@ -56,9 +56,6 @@ var themeChoices = []struct{ label, pref string }{
 	{"Dark", "dark"},
 }
 
-// syncIntervalGetter is implemented by *node.Node; Backend lacks it.
-type syncIntervalGetter interface{ SyncInterval() time.Duration }
-
 func newSettingsView(u *UI) *settingsView {
 	s := &settingsView{u: u}
 	prefs := u.prefs
@@ -211,11 +208,7 @@ func (s *settingsView) load() {
 		interval time.Duration
 	}
 	u.background(func() any {
-		l := loaded{bridges: u.b.Bridges(), dir: u.b.DataDir()}
-		if g, ok := u.b.(syncIntervalGetter); ok {
-			l.interval = g.SyncInterval()
-		}
-		return l
+		return loaded{bridges: u.b.Bridges(), dir: u.b.DataDir(), interval: u.b.SyncInterval()}
 	}, func(v any) {
 		l := v.(loaded)
 		if s.bridges.Text == "" {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/archy-desktop/archy-desktop/app/autostart"
 	"github.com/archy-desktop/archy-desktop/core/identity"
 	"github.com/archy-desktop/archy-desktop/core/invite"
 	"github.com/archy-desktop/archy-desktop/core/node"
@@ -109,6 +110,8 @@ func runCLI(g globalFlags, args []string) error {
 		return c.Do("POST", "/v1/pause", node.PauseRequest{Paused: cmd == "pause"}, nil)
 	case "records":
 		return runRecords(c, out, rest)
+	case "autostart":
+		return autostart.Command(rest, out)
 	default:
 		return fmt.Errorf("unknown command %q (see archy-desktop --help)", cmd)
 	}

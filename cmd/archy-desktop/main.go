@@ -56,7 +56,7 @@ func main() {
 	var g globalFlags
 	fs := flag.NewFlagSet("archy-desktop", flag.ContinueOnError)
 	fs.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "data folder (keys, database, Tor state)")
-	fs.StringVar(&g.torNetwork, "tor-network", "", "file with a private Tor network's DirAuthority lines (default: the live Tor network)")
+	fs.StringVar(&g.torNetwork, "tor-network", os.Getenv("ARCHY_TOR_NETWORK"), "file with a private Tor network's DirAuthority lines (default: $ARCHY_TOR_NETWORK, else the live Tor network)")
 	fs.StringVar(&g.torProvider, "tor-provider", string(tor.DefaultProvider()), "how Tor runs: embedded (inside this process) or exec (a tor executable)")
 	fs.StringVar(&g.torPath, "tor-path", "", "tor executable for --tor-provider exec (default: tor on PATH)")
 	fs.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -127,6 +127,7 @@ Commands:
   name NEW-NAME                          rename this node
   sync [DID]                             sync now (one peer, or all)
   pause | resume                         pause or resume sync
+  autostart on|off|status                start at login (hidden in the tray)
   records add --protocol NAME FILE       sign and share a record
   records list [--protocol NAME]         list records
 

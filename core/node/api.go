@@ -78,12 +78,48 @@ func (n *Node) emit(kind EventKind, peer identity.DID, msg string) {
 // ShowWindow asks the UI to bring its window forward (a second launch).
 func (n *Node) ShowWindow() { n.emit(EventShowWindow, "", "") }
 
+// emitState publishes an EventState soon: bursts (e.g. sync progress while
+// thousands of records arrive) are coalesced to a few per second.
+func (n *Node) emitState() {
+	select {
+	case n.stateDirty <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) stateLoop() {
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-n.stateDirty:
+			n.emit(EventState, "", "")
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 func (n *Node) onPeersEvent(ev peers.Event) {
 	switch ev.Kind {
 	case peers.EventPaired:
 		n.emit(EventPaired, ev.DID, fmt.Sprintf("Paired with %s", ev.Name))
+	case peers.EventVerified:
+		// Mutual verification done: sync right away.
+		if n.sync != nil {
+			n.sync.PeerAdded(ev.DID)
+		}
+		n.emit(EventState, ev.DID, ev.Message)
 	case peers.EventFailed:
 		n.emit(EventPairingError, ev.DID, ev.Message)
+	case peers.EventRemovedBy:
+		if n.sync != nil {
+			n.sync.PeerRemoved(ev.DID)
+		}
+		n.emit(EventState, ev.DID, ev.Message)
 	default:
 		n.emit(EventState, ev.DID, ev.Message)
 	}
@@ -97,7 +133,7 @@ func (n *Node) State() State {
 	n.mu.Lock()
 	st := State{
 		DID: n.DID(), Onion: n.Onion(), Network: n.netID.String(), AppVersion: n.cfg.AppVersion,
-		Tor: n.torState, SyncPaused: n.syncPaused, Started: n.started,
+		Tor: n.torState, Started: n.started,
 	}
 	n.mu.Unlock()
 	st.Name = n.Name()
@@ -194,7 +230,13 @@ func (n *Node) SetTrust(did identity.DID, trust store.Trust) error {
 }
 
 // RemovePeer removes a peer for good (a tombstone keeps it out).
-func (n *Node) RemovePeer(did identity.DID) error { return n.peers.Remove(did) }
+func (n *Node) RemovePeer(did identity.DID) error {
+	if err := n.peers.Remove(did); err != nil {
+		return err
+	}
+	n.sync.PeerRemoved(did)
+	return nil
+}
 
 // CancelPending abandons a pending pairing.
 func (n *Node) CancelPending(id string) error { return n.peers.CancelPending(id) }

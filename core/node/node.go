@@ -25,6 +25,7 @@ import (
 	"github.com/archy-desktop/archy-desktop/core/peers"
 	"github.com/archy-desktop/archy-desktop/core/rpc"
 	"github.com/archy-desktop/archy-desktop/core/store"
+	fedsync "github.com/archy-desktop/archy-desktop/core/sync"
 	"github.com/archy-desktop/archy-desktop/core/tor"
 )
 
@@ -76,13 +77,17 @@ type Node struct {
 	clientAuth map[string][32]byte // onion → key Tor has for dialing it
 	authorized [][32]byte          // keys our onion currently authorises
 	started    time.Time
-	syncPaused bool
 	selfClient [32]byte
 
 	clientsDirty chan struct{}
 	torRestart   chan bool // true: reset Tor's state first
 
-	hub eventHub
+	sync      *fedsync.Engine
+	collector *fedsync.Collector
+	syncFlags syncFlags
+
+	hub        eventHub
+	stateDirty chan struct{}
 }
 
 // Open loads (or creates) the node's keys and database. It starts nothing.
@@ -113,7 +118,9 @@ func Open(cfg Config) (*Node, error) {
 		clientAuth:   map[string][32]byte{},
 		clientsDirty: make(chan struct{}, 1),
 		torRestart:   make(chan bool, 1),
+		stateDirty:   make(chan struct{}, 1),
 		torState:     TorState{Phase: TorStopped},
+		syncFlags:    syncFlags{notified: map[identity.DID]bool{}},
 	}
 	if err := n.loadSelfClient(); err != nil {
 		st.Close()
@@ -128,6 +135,10 @@ func Open(cfg Config) (*Node, error) {
 	}, n.selfClient)
 	n.rpcSrv = rpc.NewServer(rpc.ServerConfig{Self: keys.DID(), Authorize: n.peers.Authorize, Log: n.log})
 	n.peers.Register(n.rpcSrv)
+	if err := n.newSyncEngine(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -186,6 +197,9 @@ func (n *Node) SetName(name string) error {
 	if err := n.store.Update(func(tx *store.Tx) error { return tx.PutSetting(settingName, name) }); err != nil {
 		return err
 	}
+	if n.sync != nil {
+		n.publishIdentity()
+	}
 	n.emit(EventState, "", "")
 	return nil
 }
@@ -208,6 +222,9 @@ func (n *Node) Start() error {
 	n.goRun(n.torLoop)
 	n.goRun(n.clientsLoop)
 	n.goRun(func() { n.peers.Run(n.ctx) })
+	n.goRun(func() { n.sync.Run(n.ctx) })
+	n.goRun(n.stateLoop)
+	n.publishIdentity()
 	n.emit(EventState, "", "")
 	return nil
 }
@@ -417,8 +434,11 @@ func (n *Node) applyStatus(st tor.Status) {
 		default:
 			s.Phase = TorBootstrapping
 		}
-		if b.Warning != "" {
-			s.Warning = b.Warning
+		switch {
+		case b.Warning != "":
+			s.Warning = "Tor has trouble connecting: " + b.Warning
+		case st.Ready:
+			s.Warning = ""
 		}
 		s.Error = ""
 	})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/archy-desktop/archy-desktop/core/identity"
 	"github.com/archy-desktop/archy-desktop/core/store"
+	fedsync "github.com/archy-desktop/archy-desktop/core/sync"
 )
 
 // TorPhase is where the node's connection to Tor stands, in the order a
@@ -35,33 +36,24 @@ type TorState struct {
 }
 
 // SyncPhase is a peer's sync progress, named phases rather than a bare %.
-type SyncPhase string
+type SyncPhase = fedsync.Phase
 
+// Sync phases, in the order a sync goes through them.
 const (
-	SyncIdle         SyncPhase = "idle"
-	SyncQueued       SyncPhase = "queued"
-	SyncConnecting   SyncPhase = "connecting"
-	SyncVerifying    SyncPhase = "verifying"
-	SyncReconciling  SyncPhase = "reconciling"
-	SyncTransferring SyncPhase = "transferring"
-	SyncSynced       SyncPhase = "synced"
-	SyncFailed       SyncPhase = "failed"
-	SyncPaused       SyncPhase = "paused"
+	SyncIdle         = fedsync.PhaseIdle
+	SyncQueued       = fedsync.PhaseQueued
+	SyncConnecting   = fedsync.PhaseConnecting
+	SyncVerifying    = fedsync.PhaseVerifying
+	SyncReconciling  = fedsync.PhaseReconciling
+	SyncTransferring = fedsync.PhaseTransferring
+	SyncSynced       = fedsync.PhaseSynced
+	SyncFailed       = fedsync.PhaseFailed
+	SyncPaused       = fedsync.PhasePaused
 )
 
-// SyncState is one peer's sync progress.
-type SyncState struct {
-	Phase        SyncPhase
-	RecordsDone  int
-	RecordsTotal int
-	BytesDone    int64
-	BytesTotal   int64
-	LastSync     time.Time // last successful sync
-	NextSync     time.Time // when the next attempt is due
-	Error        string    // why the last attempt failed (Phase == SyncFailed)
-	Failures     int       // consecutive failures
-	FailingSince time.Time
-}
+// SyncState is one peer's sync progress: phase, counts (records and bytes
+// done of needed), last and next sync, the error and its retry time.
+type SyncState = fedsync.Progress
 
 // PeerState is what the UI shows of a paired peer.
 type PeerState struct {
@@ -80,28 +72,10 @@ type PeerState struct {
 
 // Snapshot is a node's state as it shares it with peers (Archipelago's
 // NodeStateSnapshot).
-type Snapshot struct {
-	Timestamp       time.Time  `json:"timestamp"`
-	NodeName        string     `json:"node_name"`
-	Version         string     `json:"version"`
-	Apps            []string   `json:"apps"`
-	CPUUsagePercent float64    `json:"cpu_usage_percent"`
-	MemUsedBytes    uint64     `json:"mem_used_bytes"`
-	MemTotalBytes   uint64     `json:"mem_total_bytes"`
-	DiskUsedBytes   uint64     `json:"disk_used_bytes"`
-	DiskTotalBytes  uint64     `json:"disk_total_bytes"`
-	UptimeSecs      uint64     `json:"uptime_secs"`
-	TorActive       bool       `json:"tor_active"`
-	FederatedPeers  []PeerHint `json:"federated_peers"`
-}
+type Snapshot = fedsync.Snapshot
 
 // PeerHint is a trusted peer as listed in a snapshot.
-type PeerHint struct {
-	DID    identity.DID `json:"did"`
-	PubKey string       `json:"pubkey"`
-	Onion  string       `json:"onion"`
-	Name   string       `json:"name"`
-}
+type PeerHint = fedsync.PeerHint
 
 // PendingState is a pairing that has not completed yet; it survives restarts
 // and retries by itself.
@@ -119,12 +93,7 @@ type PendingState struct {
 
 // Suggestion is a peer learned from a trusted peer's snapshot: shown, never
 // added automatically, never re-exported.
-type Suggestion struct {
-	DID   identity.DID
-	Name  string
-	Onion string
-	Via   identity.DID // the trusted peer that listed it
-}
+type Suggestion = fedsync.Suggestion
 
 // InviteInfo is an invite this node issued.
 type InviteInfo struct {
@@ -147,13 +116,7 @@ type InvitePreview struct {
 }
 
 // Overall sums up sync for the tray: "k of n peers synced, last sync t".
-type Overall struct {
-	SyncedPeers int
-	TotalPeers  int
-	Syncing     bool
-	Failing     int
-	LastSync    time.Time
-}
+type Overall = fedsync.Overall
 
 // State is everything the UI shows. Every Event carries a fresh copy, so a
 // UI only ever renders the latest State (the ipn.Notify model).

@@ -394,9 +394,11 @@ func (e *Engine) handleStatus(ev *control.StatusEvent) {
 	ev.Arguments = statusArgs(ev.Raw)
 	if ev.Action == "BOOTSTRAP" {
 		pct, _ := strconv.Atoi(ev.Arguments["PROGRESS"])
-		b := Bootstrap{
-			Percent: pct, Tag: ev.Arguments["TAG"], Summary: ev.Arguments["SUMMARY"],
-			Warning: ev.Arguments["WARNING"], Recommendation: ev.Arguments["RECOMMENDATION"],
+		b := Bootstrap{Percent: pct, Tag: ev.Arguments["TAG"], Summary: ev.Arguments["SUMMARY"]}
+		// Tor reports every closed connection while bootstrapping; only the
+		// ones it recommends warning about are problems worth showing.
+		if ev.Severity == "WARN" && ev.Arguments["RECOMMENDATION"] == "warn" {
+			b.Warning, b.Recommendation = ev.Arguments["WARNING"], "warn"
 		}
 		prev := e.hub.get()
 		if prev.Bootstrap == b {
@@ -572,13 +574,31 @@ func (e *Engine) Close() error {
 	e.closed = true
 	e.mu.Unlock()
 	e.log.Info("stopping Tor")
-	err := e.t.Close()
+	// bine's Close sends HALT and waits for answers; never let a Tor that
+	// does not answer keep the app from quitting.
+	closed := make(chan error, 1)
+	go func() { closed <- e.t.Close() }()
+	var err error
+	select {
+	case err = <-closed:
+	case <-time.After(10 * time.Second):
+		err = errors.New("tor: no answer to HALT; stopping it")
+	}
 	select {
 	case <-e.done:
-	case <-time.After(30 * time.Second):
-		return errors.New("tor: did not stop within 30 s")
+		return err
+	case <-time.After(10 * time.Second):
 	}
-	return err
+	// Kill the exec child / close the embedded Tor's owning control socket.
+	if e.t.ProcessCancelFunc != nil {
+		e.t.ProcessCancelFunc()
+	}
+	select {
+	case <-e.done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("tor: did not stop")
+	}
 }
 
 // ResetState deletes Tor's cached state in dataDir (consensus, descriptors,

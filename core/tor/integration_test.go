@@ -319,3 +319,40 @@ func TestEmbeddedOnionReachableAcrossRestart(t *testing.T) {
 		t.Fatalf("after restart got %q", got)
 	}
 }
+
+func TestExecProviderBootstraps(t *testing.T) {
+	needNetwork(t)
+	e, err := tor.Start(context.Background(), tor.Config{DataDir: filepath.Join(t.TempDir(), "tor"), Network: network.Network, Provider: tor.Exec, Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	events, cancel := e.Events()
+	defer cancel()
+	ctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	if err := e.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.Version(), "0.4.") || e.Provider() != tor.Exec {
+		t.Errorf("version %q provider %q", e.Version(), e.Provider())
+	}
+	// The event stream reported progress on the way (Tor's own phases).
+	sawPhase := false
+	for len(events) > 0 {
+		if b, ok := (<-events).(tor.Bootstrap); ok && b.Tag != "" && b.Summary != "" {
+			sawPhase = true
+		}
+	}
+	if !sawPhase {
+		t.Error("no bootstrap phase events")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("exec Tor did not stop")
+	}
+}
