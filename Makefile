@@ -20,7 +20,7 @@ TAGS := embedtor
 BIN := bin/archy-desktop
 DATA ?= $(HOME)/.local/share/archy-desktop
 
-.PHONY: all run build tor deps test test-unit bench testnet clean distclean
+.PHONY: all run demo build tor deps guideps test test-unit bench testnet clean distclean
 
 all: build
 
@@ -28,19 +28,26 @@ all: build
 deps:
 	@scripts/apt-deps.sh torbuild testnet qr
 
+guideps:
+	@scripts/apt-deps.sh gui guitest
+
 ## tor: build libtor.a from Debian's tor source package into $(TOR_DIR) (once per version)
 tor: $(TOR_DIR)/.complete
 $(TOR_DIR)/.complete:
 	@scripts/build-tor.sh $(TOR_DEB_VERSION) $(TOR_DIR)
 
 ## build: bin/archy-desktop with Tor linked in
-build: deps tor
+build: deps tor guideps
 	go build -tags $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/archy-desktop
 	go build -o bin/archy-testnet ./cmd/archy-testnet
 
-## run: build what is missing and start the node (live Tor network)
+## run: build what is missing and start the app (window + tray, live Tor network)
 run: build
-	$(BIN) --headless --data-dir $(DATA)
+	$(BIN) --data-dir $(DATA)
+
+## demo: a private Tor network and two app windows, already paired and syncing
+demo: build
+	@scripts/demo.sh
 
 ## test: unit and integration tests (a private Tor network is started for the run)
 test: build
