@@ -9,9 +9,9 @@ for group in "$@"; do
     torbuild) pkgs+=(build-essential dpkg-dev pkg-config libssl-dev libevent-dev zlib1g-dev) ;;
     testnet)  pkgs+=(tor) ;;
     gui)      pkgs+=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev) ;;
-    guitest)  pkgs+=(xvfb xauth x11-apps imagemagick dbus dbus-x11) ;;
+    guitest)  pkgs+=(xvfb xauth x11-apps x11-utils imagemagick dbus dbus-x11 libglib2.0-bin iproute2 procps) ;;
     qr)       pkgs+=(zbar-tools) ;;
-    package)  pkgs+=(desktop-file-utils appstream xz-utils mingw-w64) ;;
+    package)  pkgs+=(desktop-file-utils appstream xz-utils mingw-w64 imagemagick file) ;;
     *) echo "apt-deps.sh: unknown group $group" >&2; exit 2 ;;
   esac
 done
