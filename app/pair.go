@@ -54,6 +54,9 @@ func (u *UI) openPairDialog() *pairDialog {
 	p.entry.SetPlaceHolder("ARCHY://…")
 	p.entry.SetMinRowsVisible(3)
 	p.entry.OnChanged = p.textChanged
+	// Shift+Enter joins (the field is multi-line, so Enter alone is a new
+	// line); join does nothing until a valid invite is previewed.
+	p.entry.OnSubmitted = func(string) { p.join() }
 	p.openBtn = widget.NewButtonWithIcon("Open QR picture…", theme.FileImageIcon(), p.chooseImage)
 	drop := noteLabel("or drop a picture on the Archy window")
 	p.source = noteLabel("")
@@ -104,6 +107,8 @@ func (u *UI) openPairDialog() *pairDialog {
 	p.dlg.Resize(fyne.NewSize(560, 460))
 	u.pair = p
 	p.dlg.Show()
+	// Ready to paste: the link field has the keyboard focus.
+	u.win.Canvas().Focus(p.entry)
 	return p
 }
 

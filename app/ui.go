@@ -132,6 +132,7 @@ func newUI(a fyne.App, b Backend, opts Options, h hooks) *UI {
 	u.win = a.NewWindow("Archy")
 	u.win.SetIcon(assets.AppIconPNG)
 	u.build()
+	u.addShortcuts()
 	u.win.Resize(fyne.NewSize(860, 640))
 	u.win.SetCloseIntercept(u.closeWindow)
 	u.win.SetOnDropped(u.dropped)
