@@ -38,7 +38,7 @@ $(TOR_DIR)/.complete:
 
 ## build: bin/archy-desktop with Tor linked in
 build: deps tor guideps
-	go build -tags $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/archy-desktop
+	go build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/archy-desktop
 	go build -o bin/archy-testnet ./cmd/archy-testnet
 
 ## run: build what is missing and start the app (window + tray, live Tor network)

@@ -8,7 +8,7 @@ net=$(mktemp -d "${TMPDIR:-/tmp}/archy-testnet.XXXXXX")
 cleanup() { bin/archy-testnet stop --dir "$net/net" || true; rm -rf "$net"; }
 trap cleanup EXIT
 bin/archy-testnet start --dir "$net/net" >/dev/null
-export ARCHY_TESTNET_DIR="$net/net"
+export ARCHY_TESTNET_DIR="$net/net" ARCHY_BINARY="$PWD/bin/archy-desktop"
 echo ">> go vet"
 go vet -tags "$tags" ./...
 echo ">> go test (private Tor network in $ARCHY_TESTNET_DIR)"

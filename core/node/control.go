@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/archy-desktop/archy-desktop/core/identity"
@@ -159,7 +160,14 @@ func (n *Node) controlHandler() http.Handler {
 		return n.AddRecord(req.Protocol, req.Payload)
 	})
 	handle("GET /v1/records", func(r *http.Request) (any, error) {
-		return n.ListRecords(r.URL.Query().Get("protocol"), 1000)
+		limit := 1000
+		if l := r.URL.Query().Get("limit"); l != "" {
+			var err error
+			if limit, err = strconv.Atoi(l); err != nil {
+				return nil, fmt.Errorf("bad limit %q", l)
+			}
+		}
+		return n.ListRecords(r.URL.Query().Get("protocol"), limit)
 	})
 	return mux
 }

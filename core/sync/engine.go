@@ -4,7 +4,7 @@
 // reconciliation so that a sync with nothing to do is one request and one
 // response. Engine runs the per-peer schedule (interval with jitter,
 // immediate syncs, exponential backoff) and reports named progress phases.
-// PROTOCOL.md is the wire specification.
+// docs/PROTOCOL.md is the wire specification.
 package sync
 
 import (

@@ -42,7 +42,7 @@ var (
 
 // Record is a signed record (DWN-style): an author's statement under a
 // protocol. Records are immutable and identified by the SHA-256 of their
-// canonical encoding (see PROTOCOL.md).
+// canonical encoding (see docs/PROTOCOL.md).
 type Record struct {
 	Author    identity.DID
 	Protocol  string

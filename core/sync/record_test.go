@@ -17,7 +17,7 @@ func seedKey(b byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, 32))
 }
 
-// The test vector of PROTOCOL.md: key seed 32×0x01, protocol "note",
+// The test vector of docs/PROTOCOL.md: key seed 32×0x01, protocol "note",
 // created_at 1733356800123 ms, payload "hello".
 const (
 	vectorEncoding = "01" +
@@ -59,7 +59,7 @@ func TestRecordVector(t *testing.T) {
 	if err := r.Verify(); err != nil {
 		t.Fatal(err)
 	}
-	// The wire form as PROTOCOL.md shows it.
+	// The wire form as docs/PROTOCOL.md shows it.
 	wire := `{"author":"did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX","protocol":"note","created_at":1733356800123,` +
 		`"payload":"aGVsbG8=","sig":"2N83B/ePJohtMYnw7RsGzhB1HRVxdSEDdNCIukZeFI6VT5Suu3qrt8DN8WURMSJezaqqfRGAMbmNhWVz4ZcFCA=="}`
 	if js, _ := json.Marshal(r); string(js) != wire {

@@ -12,7 +12,7 @@ import (
 	"github.com/archy-desktop/archy-desktop/core/store"
 )
 
-// scope is the reconciliation scope of a pair (see PROTOCOL.md): a node's
+// scope is the reconciliation scope of a pair (see docs/PROTOCOL.md): a node's
 // records are in it when the other side accepts them.
 //
 //	self ∈ scope  ⇔ the peer regards us as trusted (remote)

@@ -7,7 +7,7 @@ import (
 	"github.com/archy-desktop/archy-desktop/core/store"
 )
 
-// RPC methods (all authenticated; see PROTOCOL.md).
+// RPC methods (all authenticated; see docs/PROTOCOL.md).
 const (
 	MethodSync      = "federation.sync"
 	MethodReconcile = "federation.reconcile"
@@ -31,7 +31,7 @@ type SyncParams struct {
 	// Snapshot is the caller's state.
 	Snapshot Snapshot `json:"snapshot"`
 	// Authors is the reconciliation scope the caller proposes: a subset of
-	// {caller, callee}, see PROTOCOL.md.
+	// {caller, callee}, see docs/PROTOCOL.md.
 	Authors []identity.DID `json:"authors"`
 	// Msg is the caller's initial Negentropy message.
 	Msg []byte `json:"msg"`
