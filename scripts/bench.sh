@@ -21,3 +21,5 @@ run() { # title, package, test pattern
 }
 run "Tor providers on the private Tor network (core/tor)" ./core/tor/ '^TestBenchProviders$'
 run "Sync over loopback, n = 100 000 records (core/sync)" ./core/sync/ '^TestSyncBenchTable$'
+export ARCHY_BINARY="$PWD/bin/archy-desktop"
+run "Sync between two nodes over the private Tor network (wall time)" ./cmd/archy-desktop/ '^TestBenchSyncOverTor$'
