@@ -235,6 +235,9 @@ func (p *pairDialog) join() {
 	p.joinBtn.Disable()
 	p.entry.Disable()
 	p.openBtn.Disable()
+	// The link field is read-only now: the keyboard moves on to
+	// Cancel / Close / Done (Space presses it).
+	p.u.win.Canvas().Focus(p.closeBtn)
 	p.u.joined[pv.DID] = true
 	p.setMessage("Contacting "+p.name()+" through Tor…", widget.MediumImportance)
 	p.progress.Show()
@@ -248,6 +251,7 @@ func (p *pairDialog) join() {
 			p.progress.Hide()
 			p.entry.Enable()
 			p.openBtn.Enable()
+			p.u.win.Canvas().Focus(p.entry)
 			p.setMessage(InviteErrorText(err), widget.DangerImportance)
 			return
 		}

@@ -10,7 +10,8 @@ import (
 // can drive the real window with key presses:
 //
 //	Ctrl+N        Add a peer (the link field has the focus: paste with Ctrl+V)
-//	Shift+Enter   in "Add a peer": Join, once the safety words are shown
+//	Shift+Enter   in "Add a peer": Join, once the safety words are shown;
+//	              then the focus is on Cancel / Close / Done (Space)
 //	Ctrl+Shift+C  Copy invite link
 //
 // Canvas shortcuts fire when no text field has the focus.

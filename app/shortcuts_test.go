@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/archy-desktop/archy-desktop/core/invite"
+	"github.com/archy-desktop/archy-desktop/core/node"
+	"github.com/archy-desktop/archy-desktop/core/store"
 )
 
 // The pairing flow by keyboard alone: Ctrl+N, paste, Shift+Enter.
@@ -53,7 +55,22 @@ func TestPairingByKeyboard(t *testing.T) {
 	if got := h.fb.Calls("Join ")[0]; got != "Join "+link {
 		t.Errorf("joined %q, want the pasted link", got)
 	}
-	p.close()
+	// The read-only link field gives the focus to the dialog's button, which
+	// Space presses once the pairing is done.
+	h.settle()
+	if c.Focused() != p.closeBtn {
+		t.Fatalf("after Join the focus is on %v, want Close", c.Focused())
+	}
+	st := h.fb.State()
+	st.Peers = []node.PeerState{{DID: p.current.DID, Name: "Alice", Trust: store.Trusted, Verified: true}}
+	h.send(node.EventPaired, st, p.current.DID, "")
+	if !p.done || p.closeBtn.Text != "Done" {
+		t.Fatalf("not done after EventPaired: %v %q", p.done, p.closeBtn.Text)
+	}
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if h.ui.pair != nil {
+		t.Error("Space on Done did not close the dialog")
+	}
 }
 
 func TestCopyInviteShortcut(t *testing.T) {
