@@ -12,7 +12,8 @@
 #  3. its window must appear (found by _NET_WM_PID, mapped, WM_CLASS equal to
 #     the entry's StartupWMClass); screenshots go to dist/screenshots/; the
 #     app may talk to loopback only; a second launch must hand over to the
-#     first; SIGTERM must stop it
+#     first; SIGTERM must stop it; `archy-desktop autostart on|off` must
+#     write and remove a valid XDG autostart entry
 #  4. `make uninstall` must remove every file the install manifest lists and
 #     keep the node's data
 #
@@ -140,6 +141,21 @@ stage_session() {
   if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; die "the app did not stop within 20 s of SIGTERM"; fi
   APP_PID=""
   say "the app stopped on SIGTERM"
+
+  # Start at login from the installed binary's CLI: the XDG autostart entry.
+  local auto=$home/.config/autostart/$APP_ID.desktop
+  if env -i "${session_env[@]}" "$exe" autostart status >/dev/null 2>&1; then
+    env -i "${session_env[@]}" "$exe" autostart on >/dev/null || die "autostart on failed"
+    [ -f "$auto" ] || die "autostart on wrote no $auto"
+    desktop-file-validate "$auto" || die "the autostart entry is invalid"
+    grep -qx "Exec=$exe --hidden" "$auto" || die "the autostart entry's Exec is $(grep '^Exec=' "$auto")"
+    env -i "${session_env[@]}" "$exe" autostart status | grep -q "^Start at login: on" || die "autostart status is not on"
+    env -i "${session_env[@]}" "$exe" autostart off >/dev/null || die "autostart off failed"
+    [ ! -e "$auto" ] || die "autostart off left $auto"
+    say "autostart on/off writes and removes a valid $auto (Exec=… --hidden)"
+  else
+    say "note: this build has no 'autostart' command; start at login not checked here"
+  fi
 }
 
 # ---------------------------------------------------------------------------

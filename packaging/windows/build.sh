@@ -83,5 +83,5 @@ echo "   $info"
 case "$info" in *PE32+*x86-64*) ;; *) die "not a 64-bit Windows program: $info" ;; esac
 if [ "$SUBSYSTEM" = windowsgui ]; then case "$info" in *"(GUI)"*) ;; *) die "not a GUI-subsystem program" ;; esac; fi
 x86_64-w64-mingw32-objdump -h "$out" | grep -q '\.rsrc' || die "no .rsrc section: resources missing"
-strings -el "$out" | grep -qx "$VERSION.$BUILD" || die "version resource missing ($VERSION.$BUILD)"
+x86_64-w64-mingw32-strings -el "$out" | grep -qx "$VERSION.$BUILD" || die "version resource missing ($VERSION.$BUILD)"
 say "$out: $(du -h "$out" | cut -f1) ($(stat -c %s "$out") bytes)"
