@@ -52,7 +52,7 @@ mkdirs() {
   [ -d "$1" ] && return 0
   mkdirs "$(dirname "$1")"
   mkdir "$1"
-  echo "d $1" >> "$list"
+  printf '%s\n' "d $1" >> "$list"
 }
 
 # put SRC DEST MODE: installs one file, recording it.
@@ -65,7 +65,7 @@ put() {
   cp "$1" "$2.archy-new"
   chmod "$3" "$2.archy-new"
   mv -f "$2.archy-new" "$2"
-  echo "f $2" >> "$list"
+  printf '%s\n' "f $2" >> "$list"
 }
 
 # desktop_arg S: S quoted as one argument of a desktop entry's Exec key.
@@ -104,17 +104,17 @@ put "$here/uninstall.sh" "$libdir/uninstall.sh" 0755
 
 if command -v update-desktop-database >/dev/null 2>&1; then
   update-desktop-database -q "$prefix/share/applications" 2>/dev/null || true
-  [ "$had_apps_cache" = 0 ] && [ -e "$apps_cache" ] && echo "c $apps_cache" >> "$list"
+  [ "$had_apps_cache" = 0 ] && [ -e "$apps_cache" ] && printf '%s\n' "c $apps_cache" >> "$list"
 fi
 # An icon cache only belongs in a theme folder that has its index (e.g. /usr/share).
 if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f "$prefix/share/icons/hicolor/index.theme" ]; then
   gtk-update-icon-cache -q -f "$prefix/share/icons/hicolor" 2>/dev/null || true
-  [ "$had_icon_cache" = 0 ] && [ -e "$icon_cache" ] && echo "c $icon_cache" >> "$list"
+  [ "$had_icon_cache" = 0 ] && [ -e "$icon_cache" ] && printf '%s\n' "c $icon_cache" >> "$list"
 else
   touch "$prefix/share/icons/hicolor" 2>/dev/null || true
 fi
 
-echo "f $manifest" >> "$list"
+printf '%s\n' "f $manifest" >> "$list"
 cp "$list" "$manifest"
 chmod 0644 "$manifest"
 

@@ -47,17 +47,17 @@ entries=$(cat "$manifest")
 inside() { case "$1" in "$prefix"/*) return 0 ;; esac; echo "uninstall.sh: skipping $1 (outside $prefix)" >&2; return 1; }
 
 # Files.
-echo "$entries" | while IFS= read -r line; do
+printf '%s\n' "$entries" | while IFS= read -r line; do
   kind=${line%% *}; path=${line#* }
   [ "$kind" = f ] || continue
   inside "$path" || continue
   if [ -f "$path" ] || [ -L "$path" ]; then rm -f "$path"; fi
 done
-removed=$(echo "$entries" | grep -c '^f ' || true)
+removed=$(printf '%s\n' "$entries" | grep -c '^f ' || true)
 
 # Caches install.sh created: gone if nothing else is left beside them,
 # otherwise brought up to date.
-echo "$entries" | while IFS= read -r line; do
+printf '%s\n' "$entries" | while IFS= read -r line; do
   kind=${line%% *}; path=${line#* }
   [ "$kind" = c ] || continue
   inside "$path" || continue
@@ -86,18 +86,18 @@ fi
 # Folders install.sh created (the prefix itself included, when it made it),
 # deepest first, if they are empty now: rmdir never removes anything else.
 kept=""
-dirs=$(echo "$entries" | sed -n 's/^d //p' | awk '{ a[NR] = $0 } END { for (i = NR; i > 0; i--) print a[i] }')
+dirs=$(printf '%s\n' "$entries" | sed -n 's/^d //p' | awk '{ a[NR] = $0 } END { for (i = NR; i > 0; i--) print a[i] }')
 if [ -n "$dirs" ]; then
-  kept=$(echo "$dirs" | while IFS= read -r d; do
+  kept=$(printf '%s\n' "$dirs" | while IFS= read -r d; do
     case "$d" in /*) ;; *) continue ;; esac
     [ -d "$d" ] || continue
-    rmdir "$d" 2>/dev/null || echo "$d"
+    rmdir "$d" 2>/dev/null || printf '%s\n' "$d"
   done)
 fi
 
 if [ "$quiet" = 0 ]; then
   echo ">> removed Archy Desktop from $prefix ($removed files)"
-  [ -z "$kept" ] || { echo "   kept these folders, they hold other things now:"; echo "$kept" | sed 's/^/     /'; }
+  [ -z "$kept" ] || { echo "   kept these folders, they hold other things now:"; printf '%s\n' "$kept" | sed 's/^/     /'; }
   data=${ARCHY_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/archy-desktop}
   [ -d "$data" ] && echo "   your node's data is still in $data (delete it to start afresh)"
   auto=${XDG_CONFIG_HOME:-$HOME/.config}/autostart/org.archipelago.desktop.desktop
