@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/archy-desktop/archy-desktop/core/identity"
@@ -14,65 +13,11 @@ import (
 	"github.com/archy-desktop/archy-desktop/core/store"
 )
 
-// eventHub fans Events out to subscribers; a slow subscriber loses
-// intermediate events but never the latest State (each Event carries it).
-type eventHub struct {
-	mu   sync.Mutex
-	subs map[chan Event]struct{}
-}
-
-func (h *eventHub) subscribe() (<-chan Event, func()) {
-	ch := make(chan Event, 64)
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = map[chan Event]struct{}{}
-	}
-	h.subs[ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-		h.mu.Unlock()
-	}
-}
-
-func (h *eventHub) publish(ev Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- ev:
-		default:
-			// Full: drop the oldest so the newest State gets through.
-			select {
-			case <-ch:
-			default:
-			}
-			select {
-			case ch <- ev:
-			default:
-			}
-		}
-	}
-}
-
-func (h *eventHub) closeAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		close(ch)
-		delete(h.subs, ch)
-	}
-}
-
 // Subscribe streams Events until cancel is called or the node stops.
-func (n *Node) Subscribe() (<-chan Event, func()) { return n.hub.subscribe() }
+func (n *Node) Subscribe() (<-chan Event, func()) { return n.hub.Subscribe() }
 
 func (n *Node) emit(kind EventKind, peer identity.DID, msg string) {
-	n.hub.publish(Event{Kind: kind, State: n.State(), Peer: peer, Message: msg, Time: time.Now()})
+	n.hub.Publish(Event{Kind: kind, State: n.State(), Peer: peer, Message: msg, Time: time.Now()})
 }
 
 // ShowWindow asks the UI to bring its window forward (a second launch).

@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/archy-desktop/archy-desktop/core/identity"
+	"github.com/archy-desktop/archy-desktop/core/internal/fanout"
 	"github.com/archy-desktop/archy-desktop/core/invite"
 	"github.com/archy-desktop/archy-desktop/core/peers"
 	"github.com/archy-desktop/archy-desktop/core/rpc"
@@ -86,7 +87,7 @@ type Node struct {
 	collector *fedsync.Collector
 	syncFlags syncFlags
 
-	hub        eventHub
+	hub        fanout.Hub[Event] // a slow subscriber loses old events, never the latest State
 	stateDirty chan struct{}
 }
 
@@ -249,7 +250,7 @@ func (n *Node) Close() error {
 	}
 	n.wg.Wait()
 	n.emit(EventStopped, "", "")
-	n.hub.closeAll()
+	n.hub.Close()
 	return n.store.Close()
 }
 

@@ -3,6 +3,8 @@ package tor
 import (
 	"sync"
 	"time"
+
+	"github.com/archy-desktop/archy-desktop/core/internal/fanout"
 )
 
 // Event is one thing that happened in the Tor engine. The concrete types are
@@ -64,35 +66,18 @@ type Status struct {
 	Running   bool
 }
 
-// hub fans events out to subscribers. A slow subscriber loses events rather
-// than stalling Tor's event loop; Status always has the latest state.
+// hub keeps the latest Status and fans events out to subscribers. A slow
+// subscriber loses old events rather than stalling Tor's event loop.
 type hub struct {
+	events fanout.Hub[Event]
 	mu     sync.Mutex
-	subs   map[chan Event]struct{}
 	status Status
 }
 
-func (h *hub) subscribe() (<-chan Event, func()) {
-	ch := make(chan Event, 256)
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = map[chan Event]struct{}{}
-	}
-	h.subs[ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-		h.mu.Unlock()
-	}
-}
+func (h *hub) subscribe() (<-chan Event, func()) { return h.events.Subscribe() }
 
 func (h *hub) publish(ev Event) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	switch e := ev.(type) {
 	case Bootstrap:
 		h.status.Bootstrap = e
@@ -106,12 +91,8 @@ func (h *hub) publish(ev Event) {
 		h.status.Running = false
 		h.status.Ready = false
 	}
-	for ch := range h.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
+	h.mu.Unlock()
+	h.events.Publish(ev)
 }
 
 func (h *hub) get() Status {
@@ -120,11 +101,4 @@ func (h *hub) get() Status {
 	return h.status
 }
 
-func (h *hub) closeAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		close(ch)
-		delete(h.subs, ch)
-	}
-}
+func (h *hub) closeAll() { h.events.Close() }
