@@ -23,7 +23,7 @@ import (
 // between two nodes holding n = 100 000 records, for d = 0 / 10 / 100 / 1 000
 // differences, against a naive exchange of the full id list; over loopback
 // (httptest), real rpc, real bbolt. It prints a Markdown table (the one in
-// PERFORMANCE.md). Run it with
+// docs/PERFORMANCE.md). Run it with
 //
 //	ARCHY_BENCH=1 go test -run '^TestSyncBenchTable$' -v -timeout 30m ./core/sync
 //
