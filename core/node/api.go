@@ -204,6 +204,7 @@ func (n *Node) ExportDiagnostics(w io.Writer) error {
 	}
 	for i := range st.Pending {
 		st.Pending[i].DID = identity.DID(st.Pending[i].DID.Short())
+		st.Pending[i].ID = st.Pending[i].Role
 	}
 	for i := range st.Suggestions {
 		st.Suggestions[i].Onion = short(st.Suggestions[i].Onion)
