@@ -5,6 +5,7 @@ go 1.26.0
 require golang.org/x/image v0.48.0
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	fyne.io/fyne/v2 v2.7.1 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect

@@ -81,8 +81,7 @@ func ParseOnionAddress(s string) (ed25519.PublicKey, error) {
 // ValidPublicKey reports whether pub is the canonical encoding of an Ed25519
 // point of the prime-order subgroup other than the identity: the check Tor
 // applies to an onion service key (see ParseOnionAddress), and a sound one
-// for any public key received from elsewhere. It is slow (milliseconds):
-// call it on input, not in loops.
+// for any public key received from elsewhere.
 func ValidPublicKey(pub ed25519.PublicKey) bool {
 	return len(pub) == ed25519.PublicKeySize && validPrimeOrderPoint(pub)
 }

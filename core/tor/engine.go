@@ -137,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	case Exec:
 		path := cfg.TorPath
 		if path == "" {
-			path = "tor"
+			path = bundledTor()
 		}
 		if _, err := exec.LookPath(path); err != nil {
 			return nil, fmt.Errorf("tor: no tor executable (%s): %w", path, err)
@@ -183,6 +183,25 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	go e.watchExit()
 	go e.watchStall(ectx)
 	return e, nil
+}
+
+// bundledTor is the tor executable shipped next to the app (tor.exe or
+// tor/tor.exe beside it, as the Windows package lays it out), else "tor"
+// from PATH.
+func bundledTor() string {
+	name := "tor"
+	if runtime.GOOS == "windows" {
+		name = "tor.exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		dir := filepath.Dir(exe)
+		for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, "tor", name)} {
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				return p
+			}
+		}
+	}
+	return "tor"
 }
 
 func prepareDataDir(dir string) error {
