@@ -454,11 +454,9 @@ func (m *Manager) handleJoin(ctx context.Context, call *rpc.Call) (any, error) {
 	if err != nil || len(secret) != invite.SecretSize {
 		return nil, rpc.ErrInvalidInvite
 	}
-	joinerKey, err := identity.ParseDID(string(p.DID))
-	if err != nil {
+	if _, err := identity.ParseDID(string(p.DID)); err != nil {
 		return nil, rpc.ErrInvalidDID
 	}
-	_ = joinerKey
 	if p.DID == m.self {
 		return nil, rpc.ErrOwnInvite
 	}
