@@ -31,14 +31,14 @@ type net struct {
 }
 
 type tnode struct {
-	name  string
-	keys  *identity.Keys
-	store *store.Store
-	mgr   *peers.Manager
-	srv   *httptest.Server
-	self  [32]byte
-	now   time.Time
-	mu    sync.Mutex
+	name   string
+	keys   *identity.Keys
+	store  *store.Store
+	mgr    *peers.Manager
+	srv    *httptest.Server
+	self   [32]byte
+	now    time.Time
+	mu     sync.Mutex
 	events []peers.Event
 }
 
