@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a group of targets needs, idempotently.
-#   scripts/apt-deps.sh GROUP...   (groups: torbuild testnet gui guitest qr package)
+#   scripts/apt-deps.sh GROUP...   (groups: torbuild testnet gui guitest guidrive qr package)
 set -euo pipefail
 
 pkgs=()
@@ -10,6 +10,7 @@ for group in "$@"; do
     testnet)  pkgs+=(tor) ;;
     gui)      pkgs+=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev) ;;
     guitest)  pkgs+=(xvfb xauth x11-apps x11-utils imagemagick dbus dbus-x11 libglib2.0-bin iproute2 procps) ;;
+    guidrive) pkgs+=(xdotool xclip tesseract-ocr tesseract-ocr-eng) ;;
     qr)       pkgs+=(zbar-tools) ;;
     package)  pkgs+=(desktop-file-utils appstream xz-utils mingw-w64 imagemagick file) ;;
     *) echo "apt-deps.sh: unknown group $group" >&2; exit 2 ;;
