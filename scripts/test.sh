@@ -14,6 +14,9 @@ go vet -tags "$tags" ./...
 echo ">> go test (private Tor network in $ARCHY_TESTNET_DIR)"
 go test -tags "$tags" -count=1 -timeout 45m ./... 2>&1 | tee "$net/test.log"
 status=${PIPESTATUS[0]}
+echo ">> GUI end to end under Xvfb: pairing through the windows, the tray over D-Bus"
+scripts/apt-deps.sh guidrive
+scripts/test-gui.sh || status=1
 echo ">> desktop package: install, launch through its .desktop entry, uninstall"
 make --no-print-directory test-package || status=1
 exit "$status"
