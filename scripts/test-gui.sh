@@ -12,7 +12,8 @@
 # works), on a private Tor network (bin/archy-testnet), under an Xvfb of its
 # own and inside dbus-run-session; every app gets the private network file.
 # Nothing is left running. Screenshots go to $ARCHY_SCREENSHOTS (default
-# dist/screenshots/). KEEP=1 keeps the temporary folder (logs, data dirs).
+# dist/screenshots/). KEEP=1 keeps the temporary folder (logs, data dirs);
+# ARCHY_GUI_RUN=REGEXP runs only the matching tests.
 # The last line of output is "N passed, N failed"; the exit code is non-zero
 # on any failure.
 set -euo pipefail

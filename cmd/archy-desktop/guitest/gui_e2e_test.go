@@ -58,7 +58,11 @@ func TestGUIPairing(t *testing.T) {
 	// Alice: "Copy invite link" in her window puts her invite on the X
 	// clipboard.
 	keys(t, aWin, "ctrl+shift+c")
-	link := strings.TrimSpace(clipboard(t))
+	var link string
+	waitTrue(t, "an invite link on the clipboard", 10*time.Second, func() bool {
+		link = strings.TrimSpace(clipboard(t))
+		return strings.HasPrefix(link, invite.Scheme)
+	})
 	inv := parseInvite(t, e, link)
 	if inv.DID() != stA.DID || inv.Name != alice.name {
 		t.Fatalf("the clipboard holds an invite from %s %q, want Alice's (%s)", inv.DID(), inv.Name, stA.DID)
@@ -70,6 +74,7 @@ func TestGUIPairing(t *testing.T) {
 
 	// Bob: Add a peer, paste, check the preview, join.
 	keys(t, bWin, "ctrl+n")
+	seeText(t, e, bWin, "e2e-3-add-peer", 20*time.Second, "add a peer", "paste the invite link")
 	keys(t, bWin, "ctrl+v")
 	words := invite.SafetyWords(stA.DID, stB.DID)
 	want := append([]string{"add a peer", "invite from alice", "safety words"}, words...)
