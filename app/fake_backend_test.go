@@ -169,8 +169,8 @@ func (f *fakeBackend) CancelPending(id string) error {
 	f.record("CancelPending %s", id)
 	return nil
 }
-func (f *fakeBackend) SyncNow(did identity.DID)  { f.record("SyncNow %s", did) }
-func (f *fakeBackend) SetSyncPaused(paused bool) { f.record("SetSyncPaused %v", paused) }
+func (f *fakeBackend) SyncNow(did identity.DID)    { f.record("SyncNow %s", did) }
+func (f *fakeBackend) SetSyncPaused(paused bool)   { f.record("SetSyncPaused %v", paused) }
 func (f *fakeBackend) SyncInterval() time.Duration { return 5 * time.Minute }
 
 func (f *fakeBackend) SetSyncInterval(d time.Duration) error {

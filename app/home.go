@@ -132,6 +132,7 @@ type nodeCard struct {
 	content  fyne.CanvasObject
 
 	invite    *node.InviteInfo
+	shownName string // the node name the card last showed
 	busy      bool
 	lastError time.Time
 	observer  bool          // options for automatic renewals
@@ -192,6 +193,12 @@ func (c *nodeCard) update(st node.State) {
 		name = "(no name yet)"
 	}
 	setLabel(c.name, name)
+	// An invite carries the name it was made with: after a rename, show a
+	// fresh one so the other side sees the new name.
+	if c.shownName != "" && st.Name != c.shownName && c.invite != nil && !c.busy {
+		c.u.newInvite()
+	}
+	c.shownName = st.Name
 	addr := "Address: " + shortOnion(st.Onion)
 	if st.Onion == "" {
 		addr = "Address: not published yet"

@@ -7,6 +7,7 @@ package main
 
 import (
 	"errors"
+	"fyne.io/fyne/v2"
 	"os"
 	"runtime"
 
@@ -64,6 +65,9 @@ func runGUI(b app.Backend, opts app.Options) error {
 			opts.Log.WithField("why", opts.TrayWhyNot).Info("gui: no tray icon")
 		}
 	}
+	// A plain go build has no packaged metadata: name the app ourselves
+	// (the tray item's title, notifications).
+	fyneapp.SetMetadata(fyne.AppMetadata{ID: appID, Name: "Archy Desktop", Version: version})
 	a := fyneapp.NewWithID(appID)
 	if opts.StartAtLogin != nil {
 		// The entry may have changed behind the app's back (the CLI's

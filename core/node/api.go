@@ -88,7 +88,6 @@ func (n *Node) State() State {
 			st.Peers = append(st.Peers, PeerState{
 				DID: p.DID, Name: p.Name, Trust: p.Trust, Onion: p.Onion, Verified: p.Verified,
 				LastSeen: p.LastSeen, PairedAt: p.PairedAt,
-				Online:      !p.LastSeen.IsZero() && time.Since(p.LastSeen) < 10*time.Minute,
 				SafetyWords: invite.SafetyWords(st.DID, p.DID),
 				Sync:        SyncState{Phase: SyncIdle},
 			})
@@ -97,7 +96,7 @@ func (n *Node) State() State {
 		for _, p := range pend {
 			st.Pending = append(st.Pending, PendingState{
 				ID: p.ID, Role: p.Role, DID: p.PeerDID, Name: p.Name, Stage: p.Stage, Attempts: p.Attempts,
-				NextAttempt: p.NextAttempt, LastError: p.LastError, SafetyWords: invite.SafetyWords(st.DID, p.PeerDID),
+				NextAttempt: p.NextAttempt, LastError: friendlyError(p.LastError), SafetyWords: invite.SafetyWords(st.DID, p.PeerDID),
 			})
 		}
 		return nil

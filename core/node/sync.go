@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,17 +140,45 @@ func (n *Node) fillSync(st *State) {
 	for i := range st.Peers {
 		p := &st.Peers[i]
 		p.Sync = n.sync.Progress(p.DID)
+		p.Sync.Error = friendlyError(p.Sync.Error)
 		if snap, err := n.sync.PeerSnapshot(p.DID); err == nil {
 			p.Snapshot = snap
 		}
-		if !p.Sync.LastSync.IsZero() && time.Since(p.Sync.LastSync) < 2*n.SyncInterval()+time.Minute {
-			p.Online = true
-		}
+		// Online: answered recently, and the last attempt did not fail.
+		p.Online = p.Sync.Phase != SyncFailed && !p.Sync.LastSync.IsZero() &&
+			time.Since(p.Sync.LastSync) < 2*n.SyncInterval()+time.Minute
 	}
 	st.Suggestions, _ = n.sync.Suggestions()
 	st.Overall = n.sync.Overall()
 	st.Records, _ = n.sync.CountRecords()
 	st.SyncPaused = n.sync.Paused()
+}
+
+// friendlyErrors turn the usual transport failures into words for people;
+// the technical text stays in the log.
+var friendlyErrors = []struct{ match, say string }{
+	{"onion service not found", "their node is offline or not reachable through Tor right now"},
+	{"introduction timed out", "their node did not answer through Tor in time"},
+	{"introduction failed", "Tor could not reach their node right now"},
+	{"rendezvous failed", "Tor could not reach their node right now"},
+	{"client authorization", "their node does not accept this one (yet, or any more)"},
+	{"general failure", "Tor could not reach their node right now"},
+	{"context deadline exceeded", "their node did not answer in time"},
+	{"connection refused", "Tor could not reach their node right now"},
+	{"Tor is not running", "Tor is not running on this computer"},
+	{"EOF", "the connection broke off"},
+}
+
+func friendlyError(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	for _, f := range friendlyErrors {
+		if strings.Contains(msg, f.match) {
+			return f.say
+		}
+	}
+	return msg
 }
 
 func recordInfo(r *fedsync.Record) RecordInfo {

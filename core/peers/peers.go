@@ -59,6 +59,10 @@ var (
 // handshakeTTL bounds how long an inviter waits for a joiner's confirm.
 const handshakeTTL = 10 * time.Minute
 
+// VerifyDelay is how long an inviter waits before its first check of a new
+// peer's onion.
+var VerifyDelay = 8 * time.Second
+
 // UsedInviteGrace keeps a used invite's client key authorised a little
 // longer, so a joiner whose confirm answer was lost (the onion is
 // republished right after a pairing) can still retry with it.
@@ -563,9 +567,11 @@ func (m *Manager) handleConfirm(ctx context.Context, call *rpc.Call) (any, error
 		}); err != nil {
 			return err
 		}
+		// The joiner authorises our key only once it has our answer and
+		// republished its onion: give it a moment before the first check.
 		return tx.PutPending(&store.Pending{
 			ID: "verify-" + string(h.joiner), Role: store.RoleInviter, PeerDID: h.joiner, Onion: h.joinerOnion,
-			Name: h.joinerName, Stage: StageVerifying, NextAttempt: now, CreatedAt: now,
+			Name: h.joinerName, Stage: StageVerifying, NextAttempt: now.Add(VerifyDelay), CreatedAt: now,
 		})
 	})
 	if err != nil {

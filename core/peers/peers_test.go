@@ -141,6 +141,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func init() {
 	peers.RetryBase = 50 * time.Millisecond
 	peers.RetryCap = 200 * time.Millisecond
+	peers.VerifyDelay = 0
 }
 
 func verified(a, b *tnode) func() bool {
