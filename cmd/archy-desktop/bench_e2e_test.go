@@ -27,7 +27,7 @@ func TestBenchSyncOverTor(t *testing.T) {
 	pair(t, a, b)
 	count := func(x *testNode) int { return x.status().Records }
 	synced := func() time.Time {
-		p := peerOf(a.status(), b.did)
+		p := a.status().Peer(b.did)
 		if p == nil {
 			return time.Time{}
 		}

@@ -190,26 +190,8 @@ func (n *testNode) invite(args ...string) string {
 	return info.Link
 }
 
-func peerOf(st node.State, did identity.DID) *node.PeerState {
-	for i := range st.Peers {
-		if st.Peers[i].DID == did {
-			return &st.Peers[i]
-		}
-	}
-	return nil
-}
-
-func pendingOf(st node.State, did identity.DID) *node.PendingState {
-	for i := range st.Pending {
-		if st.Pending[i].DID == did {
-			return &st.Pending[i]
-		}
-	}
-	return nil
-}
-
 func verifiedWith(did identity.DID) func(node.State) bool {
-	return func(st node.State) bool { p := peerOf(st, did); return p != nil && p.Verified }
+	return func(st node.State) bool { p := st.Peer(did); return p != nil && p.Verified }
 }
 
 func TestPairingOverTor(t *testing.T) {
@@ -226,7 +208,7 @@ func TestPairingOverTor(t *testing.T) {
 	}
 	stA := a.waitFor("bob verified", 4*time.Minute, verifiedWith(b.did))
 	stB := b.waitFor("alice verified", 4*time.Minute, verifiedWith(a.did))
-	pa, pb := peerOf(stA, b.did), peerOf(stB, a.did)
+	pa, pb := stA.Peer(b.did), stB.Peer(a.did)
 	if pa.Trust != store.Trusted || pb.Trust != store.Trusted {
 		t.Errorf("trust: alice sees bob as %s, bob sees alice as %s; want trusted both", pa.Trust, pb.Trust)
 	}
@@ -242,13 +224,13 @@ func TestPairingOverTor(t *testing.T) {
 			t.Fatalf("carol join (accepted locally, refused by alice): %v\n%s", err, out)
 		}
 		st := c.waitFor("carol's pairing to fail", 4*time.Minute, func(st node.State) bool {
-			p := pendingOf(st, a.did)
+			p := st.PendingWith(a.did)
 			return p != nil && p.Stage == "failed"
 		})
-		if p := pendingOf(st, a.did); !strings.Contains(p.LastError, "already used") {
+		if p := st.PendingWith(a.did); !strings.Contains(p.LastError, "already used") {
 			t.Errorf("carol's error %q, want it to say the invite was already used", p.LastError)
 		}
-		if peerOf(a.status(), c.did) != nil {
+		if a.status().Peer(c.did) != nil {
 			t.Error("alice paired with carol through a used invite")
 		}
 	})
@@ -312,7 +294,7 @@ func TestPairingOverTor(t *testing.T) {
 		if out, err := a.cli("remove", string(b.did)); err != nil {
 			t.Fatalf("remove: %v\n%s", err, out)
 		}
-		b.waitFor("bob to learn alice removed him", 4*time.Minute, func(st node.State) bool { return peerOf(st, a.did) == nil })
+		b.waitFor("bob to learn alice removed him", 4*time.Minute, func(st node.State) bool { return st.Peer(a.did) == nil })
 		a.stop()
 		b.stop()
 		a.start()
@@ -321,7 +303,7 @@ func TestPairingOverTor(t *testing.T) {
 			n.waitFor("Tor online", 3*time.Minute, func(st node.State) bool { return st.Tor.Phase == node.TorOnline })
 		}
 		time.Sleep(5 * time.Second) // room for any background re-adding to happen
-		if peerOf(a.status(), b.did) != nil || peerOf(b.status(), a.did) != nil {
+		if a.status().Peer(b.did) != nil || b.status().Peer(a.did) != nil {
 			t.Fatal("a removed peer came back after restart")
 		}
 	})
@@ -338,7 +320,7 @@ func TestPairingWhileInviterOffline(t *testing.T) {
 		t.Fatalf("join: %v\n%s", err, out)
 	}
 	b.waitFor("a failed attempt while dave is offline", 3*time.Minute, func(st node.State) bool {
-		p := pendingOf(st, a.did)
+		p := st.PendingWith(a.did)
 		return p != nil && p.Attempts >= 1 && p.Stage == "joining"
 	})
 	a.start()

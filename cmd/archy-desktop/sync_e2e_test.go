@@ -91,10 +91,10 @@ func TestSyncOverTor(t *testing.T) {
 	b.control.Do("POST", "/v1/sync", node.PeerRequest{}, nil)
 	for _, n := range []*testNode{a, c} {
 		st := n.waitFor("ben's snapshot", 4*time.Minute, func(st node.State) bool {
-			p := peerOf(st, b.did)
+			p := st.Peer(b.did)
 			return p != nil && p.Snapshot != nil && p.Snapshot.NodeName == "ben" && p.Snapshot.MemTotalBytes > 0
 		})
-		if s := peerOf(st, b.did).Snapshot; !s.TorActive || s.UptimeSecs == 0 {
+		if s := st.Peer(b.did).Snapshot; !s.TorActive || s.UptimeSecs == 0 {
 			t.Errorf("%s sees ben's snapshot %+v", n.name, s)
 		}
 	}
@@ -107,7 +107,7 @@ func TestSyncOverTor(t *testing.T) {
 		}
 		return false
 	})
-	if peerOf(st, c.did) != nil {
+	if st.Peer(c.did) != nil {
 		t.Error("cleo was added to anna's peers instead of being suggested")
 	}
 	if o := st.Overall; o.TotalPeers != 1 || o.SyncedPeers != 1 || o.LastSync.IsZero() {
@@ -134,16 +134,16 @@ func TestSyncSurvivesKillAndOutage(t *testing.T) {
 	t.Logf("killed gina with %d records stored", before)
 	// The sender shows the peer failed, with a retry time.
 	stA := a.waitFor("gina to show failed with a retry time", 4*time.Minute, func(st node.State) bool {
-		p := peerOf(st, b.did)
+		p := st.Peer(b.did)
 		return p != nil && p.Sync.Phase == node.SyncFailed && p.Sync.NextSync.After(time.Now()) && p.Sync.Error != ""
 	})
-	t.Logf("fred sees gina: %s (%s), retry at %s", peerOf(stA, b.did).Sync.Phase, peerOf(stA, b.did).Sync.Error, peerOf(stA, b.did).Sync.NextSync.Format(time.TimeOnly))
+	t.Logf("fred sees gina: %s (%s), retry at %s", stA.Peer(b.did).Sync.Phase, stA.Peer(b.did).Sync.Error, stA.Peer(b.did).Sync.NextSync.Format(time.TimeOnly))
 	// Back up: the database opens, and the next attempts finish the job by
 	// themselves (no "sync now").
 	b.start()
 	b.waitFor("every record", 8*time.Minute, func(st node.State) bool { return len(b.records("bulk")) == bulk })
 	a.waitFor("gina synced", 4*time.Minute, func(st node.State) bool {
-		p := peerOf(st, b.did)
+		p := st.Peer(b.did)
 		return p != nil && p.Sync.Phase == node.SyncSynced
 	})
 	got, want := b.records("bulk"), a.records("bulk")

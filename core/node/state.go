@@ -166,3 +166,23 @@ type RecordInfo struct {
 	CreatedAt time.Time    `json:"created_at"`
 	Size      int          `json:"size"`
 }
+
+// Peer returns the paired peer with that DID, or nil.
+func (s State) Peer(did identity.DID) *PeerState {
+	for i := range s.Peers {
+		if s.Peers[i].DID == did {
+			return &s.Peers[i]
+		}
+	}
+	return nil
+}
+
+// PendingWith returns the pending pairing with that DID, or nil.
+func (s State) PendingWith(did identity.DID) *PendingState {
+	for i := range s.Pending {
+		if s.Pending[i].DID == did {
+			return &s.Pending[i]
+		}
+	}
+	return nil
+}

@@ -84,19 +84,19 @@ func TestGUIPairing(t *testing.T) {
 	}
 	keys(t, bWin, "shift+Return")
 	bob.waitFor("the pairing the GUI's Join started", 20*time.Second, func(st node.State) bool {
-		return peerOf(st, stA.DID) != nil || pendingOf(st, stA.DID) != nil
+		return st.Peer(stA.DID) != nil || st.PendingWith(stA.DID) != nil
 	})
 	t.Log("Bob's window joined (Shift+Enter): the pairing is under way")
 
 	synced := func(did identity.DID) func(node.State) bool {
 		return func(st node.State) bool {
-			p := peerOf(st, did)
+			p := st.Peer(did)
 			return p != nil && p.Verified && p.Sync.Phase == node.SyncSynced && !p.Sync.LastSync.IsZero()
 		}
 	}
 	stB = bob.waitFor("Alice verified and synced", 4*time.Minute, synced(stA.DID))
 	stA = alice.waitFor("Bob verified and synced", 4*time.Minute, synced(stB.DID))
-	pa, pb := peerOf(stA, stB.DID), peerOf(stB, stA.DID)
+	pa, pb := stA.Peer(stB.DID), stB.Peer(stA.DID)
 	if pa.Name != bob.name || pb.Name != alice.name {
 		t.Errorf("names: Alice sees %q, Bob sees %q", pa.Name, pb.Name)
 	}
@@ -151,10 +151,10 @@ func TestGUIPairing(t *testing.T) {
 	bob.stop()
 	alice.mustCLI("sync")
 	stA = alice.waitFor("the sync with Bob to fail", 4*time.Minute, func(st node.State) bool {
-		p := peerOf(st, stB.DID)
+		p := st.Peer(stB.DID)
 		return p != nil && p.Sync.Phase == node.SyncFailed && p.Sync.Error != ""
 	})
-	t.Logf("Alice's sync with Bob failed: %s", peerOf(stA, stB.DID).Sync.Error)
+	t.Logf("Alice's sync with Bob failed: %s", stA.Peer(stB.DID).Sync.Error)
 	seeText(t, e, aWin, "e2e-5-peer-failing", 30*time.Second, "bob", "retrying in")
 	alice.stop()
 	noOrphansBut(t)
@@ -196,24 +196,6 @@ func parseInvite(t *testing.T, e *env, link string) *invite.Invite {
 		t.Fatalf("the clipboard's link: %v", err)
 	}
 	return inv
-}
-
-func peerOf(st node.State, did identity.DID) *node.PeerState {
-	for i := range st.Peers {
-		if st.Peers[i].DID == did {
-			return &st.Peers[i]
-		}
-	}
-	return nil
-}
-
-func pendingOf(st node.State, did identity.DID) *node.PendingState {
-	for i := range st.Pending {
-		if st.Pending[i].DID == did {
-			return &st.Pending[i]
-		}
-	}
-	return nil
 }
 
 func waitTrue(t *testing.T, what string, timeout time.Duration, cond func() bool) {
