@@ -292,13 +292,39 @@ func bridgeArgs(lines []string) ([]string, error) {
 }
 
 func execCreator(path string, log *logrus.Entry) process.Creator {
-	return process.CmdCreatorFunc(func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	return waitOnceCreator{process.CmdCreatorFunc(func(ctx context.Context, args ...string) (*exec.Cmd, error) {
 		cmd := exec.CommandContext(ctx, path, args...)
 		w := log.WriterLevel(logrus.DebugLevel)
 		cmd.Stdout = w
 		cmd.Stderr = w
+		// Never wait for the output copying longer than this after exit.
+		cmd.WaitDelay = 5 * time.Second
 		return cmd, nil
-	})
+	})}
+}
+
+// waitOnceCreator makes Process.Wait safe to call more than once, from
+// several goroutines: bine's Close waits, and so does the engine's exit
+// watcher, and exec.Cmd.Wait must be called only once.
+type waitOnceCreator struct{ process.Creator }
+
+func (c waitOnceCreator) New(ctx context.Context, args ...string) (process.Process, error) {
+	p, err := c.Creator.New(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return &waitOnce{Process: p}, nil
+}
+
+type waitOnce struct {
+	process.Process
+	once sync.Once
+	err  error
+}
+
+func (w *waitOnce) Wait() error {
+	w.once.Do(func() { w.err = w.Process.Wait() })
+	return w.err
 }
 
 func (e *Engine) queryInitial() error {
@@ -587,8 +613,12 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		<-e.done
-		return nil
+		select {
+		case <-e.done:
+			return nil
+		case <-time.After(30 * time.Second):
+			return errors.New("tor: did not stop")
+		}
 	}
 	e.closed = true
 	e.mu.Unlock()
